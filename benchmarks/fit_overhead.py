@@ -1,0 +1,139 @@
+"""Per-step overhead of training the seed lesson's model: regulab ``fit`` against a hand-written
+eager PyTorch loop (index slicing, the fastest plain loop), in one process, alternating, several repeats.
+
+The model: Dense(64, relu, l2 0.01) -> Dense(1, sigmoid), Adam, binary cross-entropy, batch 32,
+20,000 samples x 100 features. Small models are bound by per-step overhead, not arithmetic, so this
+measures what a framework adds (or removes) per step. Keras is a third column when installed.
+
+Usage: python benchmarks/fit_overhead.py [--device cpu|cuda] [--repeats 5] [--epochs 3] [--n 20000]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+BS = 32
+
+
+def make_data(n: int):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, 100)).astype("float32")
+    w = rng.standard_normal(100).astype("float32")
+    y = (x @ w + 0.5 * rng.standard_normal(n) > 0).astype("float32")
+    return x, y
+
+
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def hand_loop(x, y, epochs, device) -> float:
+    """The hand-written loop of anchors/seed_mlp_anchors.py ('torch_slices'); returns seconds."""
+    torch.manual_seed(0)
+    xt, yt = torch.from_numpy(x).to(device), torch.from_numpy(y)[:, None].to(device)
+    model = nn.Sequential(nn.Linear(100, 64), nn.ReLU(), nn.Linear(64, 1)).to(device)
+    first = model[0]
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    lossf = nn.BCEWithLogitsLoss()
+    n = xt.shape[0]
+    sync(device)
+    t = time.perf_counter()
+    for _ in range(epochs):
+        perm = torch.randperm(n, device=device)
+        correct = torch.zeros((), device=device)
+        for i in range(0, n, BS):
+            idx = perm[i:i + BS]
+            xb, yb = xt[idx], yt[idx]
+            opt.zero_grad(set_to_none=True)
+            out = model(xb)
+            loss = lossf(out, yb) + 0.01 * first.weight.pow(2).sum()
+            loss.backward()
+            opt.step()
+            correct += ((out > 0).float() == yb).sum()
+        correct.item()  # the loop reads its metric once per epoch, like fit
+    sync(device)
+    return time.perf_counter() - t
+
+
+def regulab_fit(x, y, epochs, device) -> float:
+    import regulab
+    from regulab.layers import Dense
+    from regulab.models import Sequential
+
+    regulab.set_random_seed(0)
+    model = Sequential([Dense(64, input_dim=100, activation="relu",
+                              kernel_regularizer=regulab.regularizers.l2(0.01)),
+                        Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"], device=device)
+    sync(device)
+    t = time.perf_counter()
+    model.fit(x, y, batch_size=BS, epochs=epochs, verbose=0, seed=0)
+    sync(device)
+    return time.perf_counter() - t
+
+
+def keras_fit(x, y, epochs, device) -> float | None:
+    try:
+        import keras
+    except ImportError:
+        return None
+    from keras import layers, regularizers
+    m = keras.Sequential([keras.Input((100,)),
+                          layers.Dense(64, activation="relu", kernel_regularizer=regularizers.l2(0.01)),
+                          layers.Dense(1, activation="sigmoid")])
+    m.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    m.fit(x[:BS * 10], y[:BS * 10], epochs=1, batch_size=BS, verbose=0)  # trace outside the timing
+    t = time.perf_counter()
+    m.fit(x, y, epochs=epochs, batch_size=BS, verbose=0)
+    return time.perf_counter() - t
+
+
+def main(argv=None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--n", type=int, default=20000)
+    args = p.parse_args(argv)
+    device = torch.device(args.device)
+    x, y = make_data(args.n)
+    samples = args.n * args.epochs
+    # warm both paths (allocator, lazy imports) before timing
+    hand_loop(x[:2000], y[:2000], 1, device)
+    regulab_fit(x[:2000], y[:2000], 1, device)
+    times: dict[str, list[float]] = {"hand-written loop": [], "regulab fit": [], "keras fit": []}
+    for r in range(args.repeats):
+        # alternate the order so drift on a noisy machine hits both equally
+        runs = [("hand-written loop", hand_loop), ("regulab fit", regulab_fit)]
+        if r % 2:
+            runs.reverse()
+        for name, fn in runs:
+            times[name].append(fn(x, y, args.epochs, device))
+        if device.type == "cpu":
+            kt = keras_fit(x, y, args.epochs, device)
+            if kt is not None:
+                times["keras fit"].append(kt)
+    base = statistics.median(times["hand-written loop"])
+    print(f"seed model, batch {BS}, {args.n} samples x {args.epochs} epochs, device={device}, "
+          f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.repeats} repeats (median)")
+    print(f"{'':20s} {'samples/s':>12s} {'steps/s':>10s} {'ratio vs hand loop':>20s}")
+    result = {}
+    for name, ts in times.items():
+        if not ts:
+            continue
+        med = statistics.median(ts)
+        pair = [b / t for b, t in zip(times["hand-written loop"], ts)]
+        result[name] = base / med
+        print(f"{name:20s} {samples / med:12,.0f} {samples / BS / med:10,.0f} {base / med:12.2f}x "
+              f"(per-pair {min(pair):.2f}-{max(pair):.2f})")
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""Counter-based random numbers: pure functions of (key, position).
+
+Every random draw inside a training step (dropout masks, Gaussian noise) is a hash of the element's
+index mixed with a 32-bit key, so a step is a pure function of its inputs: the same key gives the same
+mask on CPU and GPU, eagerly or compiled, and a study can give each variant its own key without any
+global generator. The mixer is the 32-bit integer finaliser popularised by T. Mueller (two rounds of
+xor-shift-multiply); all products stay below 2**63, so int64 arithmetic never overflows.
+"""
+from __future__ import annotations
+
+import torch
+
+_M32 = 0xFFFFFFFF
+_MUL = 0x45D9F3B
+_GOLDEN = 0x9E3779B9
+
+
+def mix32(x):
+    """Mix a 32-bit value (a Python int or an int64 tensor holding values below 2**32)."""
+    x = (((x >> 16) ^ x) * _MUL) & _M32
+    x = (((x >> 16) ^ x) * _MUL) & _M32
+    return (x >> 16) ^ x
+
+
+def fold_in(key, data: int):
+    """Derive a new 32-bit key from ``key`` (an int or an int64 tensor) and an integer."""
+    return mix32((mix32(key & _M32) ^ ((data * _GOLDEN) & _M32)) & _M32)
+
+
+def random_bits(key, shape, device=None) -> torch.Tensor:
+    """Uniform 32-bit integers (as int64) of ``shape`` determined by ``key`` alone.
+
+    ``key`` is a Python int or a 0-d int64 tensor (what a compiled step receives).
+    """
+    n = 1
+    for s in shape:
+        n *= int(s)
+    idx = torch.arange(n, dtype=torch.int64, device=device)
+    if isinstance(key, torch.Tensor):
+        key = key.to(device=idx.device)
+    return mix32(mix32(idx ^ key) ^ ((key * _GOLDEN) & _M32)).reshape(tuple(shape))
+
+
+def uniform(key, shape, device=None, dtype=torch.float32) -> torch.Tensor:
+    """Uniform floats in [0, 1) with 24 bits of resolution."""
+    return (random_bits(key, shape, device) >> 8).to(dtype) * (1.0 / (1 << 24))
+
+
+def normal(key, shape, device=None, dtype=torch.float32) -> torch.Tensor:
+    """Standard normal samples by the Box-Muller transform of two independent uniforms."""
+    u1 = uniform(fold_in(key, 1), shape, device, dtype)
+    u2 = uniform(fold_in(key, 2), shape, device, dtype)
+    r = torch.sqrt(-2.0 * torch.log1p(-u1))  # log1p(-u) keeps u=0 finite
+    return r * torch.cos((2.0 * torch.pi) * u2)
+

@@ -1,0 +1,97 @@
+"""Write each epoch's logs as one row of a CSV file.
+
+>>> import os, tempfile
+>>> from regulab.callbacks import CSVLogger
+>>> path = os.path.join(tempfile.mkdtemp(), "log.csv")
+>>> log = CSVLogger(path)
+>>> log.on_train_begin()
+>>> log.on_epoch_end(0, {"loss": 0.5, "val_loss": 0.75})
+>>> log.on_epoch_end(1, {"loss": 0.25, "val_loss": 0.5})
+>>> log.on_train_end()
+>>> print(open(path).read(), end="")
+epoch,loss,val_loss
+0,0.5,0.75
+1,0.25,0.5
+"""
+from __future__ import annotations
+
+import csv
+import os
+
+from regulab._validation import invalid
+from regulab.callbacks._base import Callback, check_flag
+
+
+class CSVLogger(Callback):
+    """Append one row per epoch to a CSV file: ``epoch`` (from 0, as History) then the logs.
+
+    The columns are the first epoch's log names, in the order the loop logs them. With
+    ``append=True`` and a file that already has a header, that header is kept and a fit whose log
+    names differ is an error (Keras would write misaligned columns). A name missing from a later
+    epoch is written as ``NA``. Each row is flushed, so the file is complete if training crashes.
+
+    Args:
+        filename: the CSV file (str or path).
+        separator: the one-character field separator (default ``','``).
+        append: add to an existing file instead of overwriting it (default False).
+    """
+
+    def __init__(self, filename, separator: str = ",", append: bool = False):
+        super().__init__()
+        where = type(self).__name__
+        try:
+            path = os.fspath(filename)
+        except TypeError:
+            path = None
+        if not isinstance(path, str) or not path:
+            raise invalid("filename", "a file path (a non-empty str or os.PathLike)", filename, where)
+        if not isinstance(separator, str) or len(separator) != 1:
+            raise invalid("separator", "a single character such as ',' or ';'", separator, where)
+        self.filename = path
+        self.separator = separator
+        self.append = check_flag("append", append, where)
+        self._file = None
+        self._writer = None
+        self._columns: list[str] | None = None
+        self._check_header = False
+
+    def on_train_begin(self, logs=None):
+        self._close()
+        header = None
+        if self.append and os.path.exists(self.filename):
+            with open(self.filename, newline="", encoding="utf-8") as f:
+                header = next(csv.reader(f, delimiter=self.separator), None)
+        self._columns = header[1:] if header else None
+        # a header from the file is checked against the first epoch's names
+        self._check_header = self._columns is not None
+        self._file = open(self.filename, "a" if self.append else "w", newline="", encoding="utf-8")
+        self._writer = csv.writer(self._file, delimiter=self.separator, lineterminator="\n")
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self._file is None:
+            self.on_train_begin()
+        if self._columns is None:
+            self._columns = list(logs)
+            self._writer.writerow(["epoch", *self._columns])
+        elif self._check_header:
+            if set(logs) != set(self._columns):
+                raise ValueError(
+                    f"CSVLogger cannot append logs with the names {list(logs)} to "
+                    f"{self.filename!r}, whose columns are {['epoch', *self._columns]}. Log to a "
+                    "new file, or pass append=False to overwrite it.")
+        self._check_header = False
+        self._writer.writerow([epoch, *(logs.get(k, "NA") for k in self._columns)])
+        self._file.flush()
+
+    def on_train_end(self, logs=None):
+        self._close()
+
+    def _close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        self._file = None
+        self._writer = None
+
+    def get_config(self) -> dict:
+        return {"filename": self.filename, "separator": self.separator, "append": self.append}

@@ -1,0 +1,189 @@
+"""Input, Dense and Activation."""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from regulab import activations, initializers
+from regulab import regularizers as _regularizers
+from regulab._validation import check_int
+from regulab.layers._base import CallContext, Layer, normalize_shape, regularizer_arg
+
+
+class Input(Layer):
+    """Declares the shape of one sample (without the batch axis); holds no weights.
+
+    ``Sequential([Input((100,)), Dense(64), ...])`` is the same as giving the first layer
+    ``input_shape=(100,)`` or ``input_dim=100``.
+
+    Args:
+        shape: shape of one sample, e.g. ``(100,)`` or ``(28, 28, 1)``.
+    """
+
+    def __init__(self, shape=None, name: str | None = None, input_shape=None, **kwargs):
+        shape = shape if shape is not None else input_shape
+        if shape is None:
+            raise ValueError("Invalid value for argument `shape` of Input: expected a tuple of "
+                             "positive integers. Received: shape=None")
+        super().__init__(name=name, input_shape=normalize_shape(shape, "shape", "Input"), **kwargs)
+        self.shape = self._input_shape_arg
+
+    def get_config(self):
+        return {"name": self.name, "shape": list(self.shape)}
+
+
+class Dense(Layer):
+    """Fully connected layer: ``activation(x @ kernel + bias)`` on the last axis.
+
+    Training and inference compute the same thing. Penalties from ``kernel_regularizer``,
+    ``bias_regularizer`` and ``activity_regularizer`` are added to the training loss.
+
+    Args:
+        units: number of output units (a positive integer).
+        activation: name or callable (default: linear).
+        use_bias: add a bias vector (default True).
+        kernel_initializer: default ``'glorot_uniform'`` (Glorot & Bengio, 2010).
+        bias_initializer: default ``'zeros'``.
+        kernel_regularizer, bias_regularizer: a regularizer or its name (``'l2'``: factor 0.01).
+        activity_regularizer: penalty on the layer's output, divided by the batch size.
+
+    >>> from regulab.layers import Dense
+    >>> from regulab import regularizers
+    >>> layer = Dense(64, input_dim=100, activation="relu", kernel_regularizer=regularizers.l2(0.01))
+    >>> layer(np.zeros((2, 100), dtype="float32")).shape
+    torch.Size([2, 64])
+    >>> layer.count_params()
+    6464
+    """
+
+    def __init__(self, units: int, activation=None, use_bias: bool = True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None, **kwargs):
+        super().__init__(**kwargs)
+        self.units = check_int("units", units, low=1, where="Dense")
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizer_arg(kernel_regularizer, "kernel_regularizer", "Dense")
+        self.bias_regularizer = regularizer_arg(bias_regularizer, "bias_regularizer", "Dense")
+        self.activity_regularizer = regularizer_arg(activity_regularizer, "activity_regularizer", "Dense")
+        self.kernel = self.bias = None
+
+    def build(self, input_shape):
+        if input_shape[-1] is None:
+            raise ValueError(f"Layer '{self.name}' needs a known last input axis; received input "
+                             f"shape {(None, *input_shape)}.")
+        self.kernel = self.add_weight("kernel", (input_shape[-1], self.units),
+                                      self.kernel_initializer, self.kernel_regularizer)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", (self.units,), self.bias_initializer, self.bias_regularizer)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.units)
+
+    def pre_activation(self, x: torch.Tensor, ctx: CallContext) -> torch.Tensor:
+        if self.use_bias:
+            if x.dim() == 2:
+                return torch.addmm(ctx[self.bias], x, ctx[self.kernel])
+            return torch.matmul(x, ctx[self.kernel]) + ctx[self.bias]
+        return torch.matmul(x, ctx[self.kernel])
+
+    def call(self, x, ctx):
+        out = self.activation(self.pre_activation(x, ctx))
+        if self.activity_regularizer is not None and ctx.training:
+            ctx.penalties.append(self.activity_regularizer(out) / out.shape[0])
+        return out
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units,
+                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": _regularizers.serialize(self.kernel_regularizer),
+                "bias_regularizer": _regularizers.serialize(self.bias_regularizer),
+                "activity_regularizer": _regularizers.serialize(self.activity_regularizer)}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("kernel_regularizer", "bias_regularizer", "activity_regularizer"):
+            config[key] = _regularizers.deserialize(config.get(key))
+        return cls(**config)
+
+
+class Activation(Layer):
+    """Applies an activation function by name (``'relu'``, ``'softmax'``, ...).
+
+    >>> from regulab.layers import Activation
+    >>> Activation("relu")(np.array([[-1.0, 2.0]]))
+    tensor([[0., 2.]])
+    """
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+
+    def pre_activation(self, x, ctx):
+        return x
+
+    def call(self, x, ctx):
+        return self.activation(x)
+
+    def get_config(self):
+        return {**super().get_config(), "activation": activations.serialize(self.activation)}
+
+
+class Flatten(Layer):
+    """Flattens each sample to one axis: (batch, d1, d2, ...) -> (batch, d1*d2*...)."""
+
+    def compute_output_shape(self, input_shape):
+        if any(d is None for d in input_shape):
+            return (None,)
+        return (math.prod(input_shape),)
+
+    def call(self, x, ctx):
+        return x.reshape(x.shape[0], -1)
+
+
+class Reshape(Layer):
+    """Reshapes each sample to ``target_shape`` (one axis may be -1).
+
+    Args:
+        target_shape: the new shape of one sample, without the batch axis.
+    """
+
+    def __init__(self, target_shape, **kwargs):
+        super().__init__(**kwargs)
+        dims = tuple(target_shape) if not isinstance(target_shape, int) else (target_shape,)
+        if sum(1 for d in dims if d == -1) > 1 or any(
+                (not isinstance(d, int)) or isinstance(d, bool) or (d < 1 and d != -1) for d in dims):
+            raise ValueError("Invalid value for argument `target_shape` of Reshape: expected positive "
+                             f"integers with at most one -1. Received: target_shape={target_shape!r}")
+        self.target_shape = dims
+
+    def compute_output_shape(self, input_shape):
+        if -1 not in self.target_shape:
+            total_out = math.prod(self.target_shape)
+        else:
+            total_out = None
+        total_in = math.prod(input_shape) if None not in input_shape else None
+        if total_in is None:
+            return self.target_shape
+        if total_out is not None:
+            if total_out != total_in:
+                raise ValueError(f"Layer '{self.name}' cannot reshape input of shape {(None, *input_shape)} "
+                                 f"({total_in} values per sample) to {(None, *self.target_shape)}.")
+            return self.target_shape
+        known = math.prod(d for d in self.target_shape if d != -1)
+        if total_in % known:
+            raise ValueError(f"Layer '{self.name}' cannot reshape input of shape {(None, *input_shape)} "
+                             f"({total_in} values per sample) to {(None, *self.target_shape)}.")
+        return tuple(total_in // known if d == -1 else d for d in self.target_shape)
+
+    def call(self, x, ctx):
+        return x.reshape(x.shape[0], *self.target_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "target_shape": list(self.target_shape)}

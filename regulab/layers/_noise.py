@@ -1,0 +1,81 @@
+"""Noise layers: GaussianNoise, GaussianDropout and AlphaDropout. All are the identity in inference."""
+from __future__ import annotations
+
+import math
+
+from regulab._validation import check_float
+from regulab.layers._dropout import _RandomLayer, check_rate
+
+
+class GaussianNoise(_RandomLayer):
+    """Adds zero-mean Gaussian noise of standard deviation ``stddev`` in training.
+
+    Args:
+        stddev: standard deviation of the noise, at least 0.
+        seed: fixes this layer's random stream.
+    """
+
+    def __init__(self, stddev: float, seed: int | None = None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        self.stddev = check_float("stddev", stddev, low=0.0, where="GaussianNoise")
+
+    def call(self, x, ctx):
+        if not ctx.stochastic or self.stddev == 0.0:
+            return x
+        return x + self.stddev * ctx.normal(tuple(x.shape), self.stream(), x.device)
+
+    def get_config(self):
+        return {**super().get_config(), "stddev": self.stddev}
+
+
+class GaussianDropout(_RandomLayer):
+    """Multiplies inputs by Gaussian noise of mean 1 and variance rate/(1-rate) in training
+    (Srivastava et al., 2014, section 10).
+
+    Args:
+        rate: drop probability of the equivalent Bernoulli dropout, in [0, 1).
+    """
+
+    def __init__(self, rate: float, seed: int | None = None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        self.rate = check_rate(rate, "GaussianDropout")
+
+    def call(self, x, ctx):
+        if not ctx.stochastic or self.rate == 0.0:
+            return x
+        std = math.sqrt(self.rate / (1.0 - self.rate))
+        return x * (1.0 + std * ctx.normal(tuple(x.shape), self.stream(), x.device))
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate}
+
+
+# SELU's fixed point (Klambauer et al., 2017)
+_ALPHA = 1.6732632423543772848170429916717
+_SCALE = 1.0507009873554804934193349852946
+
+
+class AlphaDropout(_RandomLayer):
+    """Dropout that keeps SELU's self-normalising mean and variance (Klambauer et al., 2017):
+    dropped units are set to SELU's negative saturation value, then an affine correction restores
+    zero mean and unit variance.
+
+    Args:
+        rate: fraction of units to drop, in [0, 1).
+    """
+
+    def __init__(self, rate: float, seed: int | None = None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        self.rate = check_rate(rate, "AlphaDropout")
+
+    def call(self, x, ctx):
+        if not ctx.stochastic or self.rate == 0.0:
+            return x
+        alpha_p = -_ALPHA * _SCALE
+        keep = (ctx.uniform(tuple(x.shape), self.stream(), x.device) >= self.rate).to(x.dtype)
+        a = ((1 - self.rate) * (1 + self.rate * alpha_p ** 2)) ** -0.5
+        b = -a * alpha_p * self.rate
+        return a * (x * keep + alpha_p * (1 - keep)) + b
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate}

@@ -1,0 +1,281 @@
+"""The Model base class: compile, fit, evaluate, predict, weights and saving.
+
+Subclasses (``Sequential``) define how layers connect: ``_forward(x, ctx, logits)``, ``build`` and the
+input/output shapes. Everything about training lives in ``regulab.training``.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from regulab import losses as _losses
+from regulab import metrics as _metrics
+from regulab import optimizers as _optimizers
+from regulab._device import resolve_device
+from regulab._validation import check_float, check_int
+from regulab.layers import Layer, Variable
+from regulab.training import _data, _loop
+from regulab.training._step import StepSpec, penalty_value
+
+
+def _move(value, device):
+    if isinstance(value, list):
+        return [t.to(device) for t in value]
+    return value.to(device) if isinstance(value, torch.Tensor) else value
+
+
+class Model:
+    """Base class of regulab models (see :class:`regulab.models.Sequential`)."""
+
+    def __init__(self, name: str | None = None):
+        self.name = name or "model"
+        self.optimizer: _optimizers.Optimizer | None = None
+        self.loss: _losses.Loss | None = None
+        self._metric_args: list = []
+        self.compiled = False
+        self.stop_training = False
+        self.history = None
+        self.device = resolve_device(None)
+
+    # -- structure, defined by subclasses
+    @property
+    def layers(self) -> list[Layer]:
+        raise NotImplementedError  # abstract
+
+    def _forward(self, x: torch.Tensor, ctx, logits: bool = False) -> torch.Tensor:
+        raise NotImplementedError  # abstract
+
+    def build(self, input_shape) -> None:
+        raise NotImplementedError  # abstract
+
+    @property
+    def built(self) -> bool:
+        raise NotImplementedError  # abstract
+
+    def _output_activation(self):
+        raise NotImplementedError  # abstract
+
+    # -- weights
+    @property
+    def weights(self) -> list[Variable]:
+        return [v for layer in self.layers for v in layer.weights]
+
+    @property
+    def trainable_weights(self) -> list[Variable]:
+        return [v for v in self.weights if v.trainable]
+
+    @property
+    def non_trainable_weights(self) -> list[Variable]:
+        return [v for v in self.weights if not v.trainable]
+
+    def count_params(self) -> int:
+        self._require_built("count_params")
+        return sum(v.value.numel() for v in self.weights)
+
+    def get_weights(self) -> list[np.ndarray]:
+        """All weights as NumPy arrays, layer by layer (Keras's order)."""
+        return [v.numpy() for v in self.weights]
+
+    def set_weights(self, weights: Sequence) -> None:
+        own = self.weights
+        if len(weights) != len(own):
+            raise ValueError(f"Model '{self.name}' has {len(own)} weight arrays; received {len(weights)}.")
+        for var, w in zip(own, weights):
+            t = torch.as_tensor(np.asarray(w), dtype=torch.float32)
+            if tuple(t.shape) != var.shape:
+                raise ValueError(f"Weight '{var.name}' has shape {var.shape}; received an array of shape "
+                                 f"{tuple(t.shape)}.")
+            var.value = t.to(self.device).clone()
+
+    @property
+    def losses(self) -> list[torch.Tensor]:
+        """The current regularization penalty of each regularized weight, as Keras's ``model.losses``."""
+        return [v.regularizer(v.value) for v in self.weights if v.regularizer is not None]
+
+    def _require_built(self, what: str) -> None:
+        if not self.built:
+            raise ValueError(f"Model '{self.name}' is not built yet, so `{what}` is unknown: give the first "
+                             f"layer `input_shape`/`input_dim`, start with `Input(shape)`, or call "
+                             f"`build(input_shape)` or `fit` first.")
+
+    # -- compiling
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, device=None) -> None:
+        """Choose the optimizer, loss and metrics (names or objects), and the device.
+
+        Args:
+            optimizer: name (``'adam'``, ``'sgd'``, ...) or an ``optimizers.Optimizer``.
+            loss: name (``'binary_crossentropy'``, ``'mse'``, ...) or a ``losses.Loss``.
+            metrics: list of names or ``metrics.Metric`` objects; ``'accuracy'`` picks binary,
+                categorical or sparse accuracy from the loss, as Keras does.
+            device: ``'cpu'``, ``'cuda'``, a torch.device, or None for ``regulab.set_device``'s.
+        """
+        if loss is None:
+            raise ValueError("Invalid value for argument `loss` of compile: expected a loss name or object, "
+                             "e.g. 'binary_crossentropy'. Received: loss=None")
+        self.optimizer = _optimizers.get(optimizer)
+        self.loss = _losses.get(loss)
+        if metrics is None:
+            metrics = []
+        if isinstance(metrics, (str, _metrics.Metric)):
+            metrics = [metrics]
+        for m in metrics:  # resolve now so a bad name fails at compile, not at fit
+            _metrics.resolve(m, self.loss.target_kind, 1)
+        self._metric_args = list(metrics)
+        self.to(device)
+        self.compiled = True
+
+    def to(self, device=None) -> "Model":
+        """Move the weights (and optimizer state) to ``device``."""
+        self.device = resolve_device(device)
+        for var in self.weights:
+            var.value = var.value.to(self.device)
+        if self.optimizer is not None and self.optimizer.state is not None:
+            self.optimizer.state = {k: _move(v, self.device) for k, v in self.optimizer.state.items()}
+        return self
+
+    def _step_spec(self) -> StepSpec:
+        units = self.output_shape[-1] if self.output_shape else 1
+        metrics = [_metrics.resolve(m, self.loss.target_kind, units) for m in self._metric_args]
+        names = [m.name for m in metrics]
+        for i, name in enumerate(names):  # Keras numbers repeated names: auc, auc_1
+            if names.index(name) != i:
+                metrics[i].name = f"{name}_{names[:i].count(name)}"
+        return StepSpec.build(self._forward, self.loss, metrics, self.optimizer, self.weights,
+                              self._output_activation())
+
+    def _require_compiled(self, what: str) -> None:
+        if not self.compiled:
+            raise RuntimeError(f"You must call `compile(optimizer, loss, metrics)` on model '{self.name}' "
+                               f"before `{what}`.")
+
+    # -- data
+    def _inputs(self, x, what: str) -> torch.Tensor:
+        xt = _data.to_tensor(x, "x", self.device)
+        if not self.built:
+            self.build(tuple(xt.shape[1:]))
+            self.to(self.device)
+        self._check_input_shape(tuple(xt.shape[1:]))
+        return xt
+
+    def _check_input_shape(self, shape: tuple) -> None:
+        self.layers[0]._check_input_shape(shape)
+
+    def _arrays(self, x, y, sample_weight=None, class_weight=None):
+        xt = self._inputs(x, "fit")
+        if y is None:
+            raise ValueError("Argument `y` is required when `x` is an array; pass the targets.")
+        _data.check_lengths(x=xt, y=_data.as_array(y, "y"),
+                            sample_weight=None if sample_weight is None else _data.as_array(sample_weight, "sample_weight"))
+        yt = _data.prepare_targets(y, self.loss.target_kind, tuple(self.output_shape), self.device)
+        labels = _data.class_labels(yt, self.loss.target_kind)
+        w = _data.sample_weights(xt.shape[0], labels, class_weight, sample_weight, self.device)
+        return xt, yt, w, labels
+
+    # -- training
+    def fit(self, x=None, y=None, batch_size=None, epochs: int = 1, verbose="auto", callbacks=None,
+            validation_split: float = 0.0, validation_data=None, shuffle: bool = True,
+            class_weight=None, sample_weight=None, initial_epoch: int = 0, steps_per_epoch=None,
+            seed: int | None = None):
+        """Train the model; returns a ``callbacks.History``.
+
+        Keras's arguments and meaning, with these differences: ``validation_split`` holds out a
+        random, seeded sample (stratified by class for classification losses) instead of the last
+        samples, and says which split it made; ``seed`` makes the run repeatable bit for bit on CPU
+        (shuffling, dropout masks, the split). ``x`` may be an iterator such as
+        ``datagen.flow(x, y)``, with ``steps_per_epoch`` batches per epoch (default ``len(x)``).
+        """
+        from regulab.training._fit import fit_model
+
+        return fit_model(self, x, y, batch_size=batch_size, epochs=epochs, verbose=verbose,
+                         callbacks=callbacks, validation_split=validation_split,
+                         validation_data=validation_data, shuffle=shuffle, class_weight=class_weight,
+                         sample_weight=sample_weight, initial_epoch=initial_epoch,
+                         steps_per_epoch=steps_per_epoch, seed=seed)
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 return_dict: bool = False):
+        """Loss (penalties included, as Keras) and metrics on ``(x, y)`` in inference mode.
+
+        Returns the loss alone when there are no metrics, else ``[loss, *metrics]``, or a dict with
+        ``return_dict=True``.
+        """
+        self._require_compiled("evaluate")
+        xt, yt, w, _ = self._arrays(x, y, sample_weight)
+        bs = _loop._EVAL_BATCH if batch_size is None else check_int("batch_size", batch_size, low=1)
+        logs = _loop.evaluate_tensors(self._step_spec(), xt, yt, w, batch_size=bs)
+        if _loop.resolve_verbose(verbose):
+            print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x, batch_size=None, verbose="auto", mc_samples: int | None = None,
+                seed: int | None = None) -> np.ndarray:
+        """Outputs for ``x`` in inference mode, as a NumPy array.
+
+        Args:
+            mc_samples: Monte-Carlo dropout (Gal & Ghahramani, 2016): run ``mc_samples`` passes
+                with dropout and noise layers active but BatchNorm in inference mode (the common
+                ``training=True`` hack also switches BatchNorm to batch statistics, which is wrong);
+                returns an array of shape ``(mc_samples, n, ...)``: take ``.mean(0)`` and ``.std(0)``.
+            seed: makes the Monte-Carlo passes repeatable.
+        """
+        xt = self._inputs(x, "predict")
+        bs = _loop._EVAL_BATCH if batch_size is None else check_int("batch_size", batch_size, low=1)
+        if mc_samples is None:
+            return _loop.to_numpy(_loop.predict_tensor(self._forward, xt, bs))
+        k = check_int("mc_samples", mc_samples, low=1)
+        base = int(torch.randint(0, 2**31 - 1, ())) if seed is None else int(seed)
+        from regulab import _random
+        outs = [_loop.predict_tensor(self._forward, xt, bs, stochastic=True, key=_random.fold_in(base, s))
+                for s in range(k)]
+        return _loop.to_numpy(torch.stack(outs))
+
+    def __call__(self, x, training: bool = False) -> torch.Tensor:
+        """Forward pass on a batch; returns a tensor (``training=True`` uses batch statistics and
+        dropout, without updating moving averages)."""
+        from regulab.layers import CallContext
+
+        xt = self._inputs(x, "__call__")
+        ctx = CallContext([v.value for v in self._indexed_variables()], training=training)
+        return self._forward(xt, ctx, False)
+
+    def _indexed_variables(self) -> list[Variable]:
+        """Variables in the order the step passes them (trainable first), indices assigned."""
+        variables = [v for v in self.weights if v.trainable] + [v for v in self.weights if not v.trainable]
+        for i, v in enumerate(variables):
+            v.index = i
+        return variables
+
+    # -- reporting and saving
+    def summary(self, print_fn=None) -> None:
+        """Print a Keras-style table of layers, output shapes and parameter counts."""
+        from regulab.models._summary import print_summary
+
+        print_summary(self, print_fn)
+
+    def save(self, filepath) -> None:
+        """Save architecture, compile settings and weights to one file (a zip of JSON and
+        safetensors; loading it never unpickles or executes anything)."""
+        from regulab.models._saving import save_model
+
+        save_model(self, filepath)
+
+    def save_weights(self, filepath) -> None:
+        """Save the weights alone as a safetensors file."""
+        from regulab.models._saving import save_weights
+
+        save_weights(self, filepath)
+
+    def load_weights(self, filepath) -> None:
+        from regulab.models._saving import load_weights
+
+        load_weights(self, filepath)
+
+    def penalty(self) -> float:
+        """Current total regularization penalty (what the reported loss adds to the data loss)."""
+        spec = self._step_spec()
+        return float(penalty_value(spec, [v.value for v in spec.trainable], [v.value for v in spec.buffers]))

@@ -1,0 +1,308 @@
+"""Optimizers by Keras name and class, as pure update functions.
+
+An optimizer holds its hyperparameters and, once training starts, its state (moments, step count,
+learning rate). ``apply(params, grads, state)`` returns new parameters and a new state without
+changing its inputs, so the whole training step stays one pure function that can be compiled or
+captured. Updates use torch's multi-tensor (``_foreach``) kernels: one kernel launch per operation
+for all parameters, rather than one per parameter as a hand-written loop over ``torch.optim`` does.
+
+The update formulas are Keras's, including where epsilon goes (e.g. Adam's epsilon is added to
+sqrt(v) before bias correction, RMSprop's inside the square root).
+
+>>> from regulab import optimizers
+>>> opt = optimizers.get("adam")
+>>> opt.learning_rate
+0.001
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import torch
+
+from regulab._validation import check_float, unknown_name
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "get", "serialize", "deserialize"]
+
+Tensors = list[torch.Tensor]
+Scalar = float | torch.Tensor  # Python numbers eagerly; 0-d tensors where a step is compiled
+
+
+def _sqrt(x: Scalar) -> Scalar:
+    return torch.sqrt(x) if isinstance(x, torch.Tensor) else math.sqrt(x)
+
+
+def _sub_scaled_ratio(params: Tensors, num: Tensors, denom: Tensors, scale: Scalar) -> Tensors:
+    """params - scale * num / denom, fused into one kernel when ``scale`` is a Python number."""
+    if isinstance(scale, torch.Tensor):
+        return torch._foreach_sub(params, torch._foreach_mul(torch._foreach_div(num, denom), scale))
+    return torch._foreach_addcdiv(params, num, denom, value=-scale)
+
+
+class Optimizer:
+    """Base class. Subclasses define ``_slots`` (per-parameter state) and ``_update``.
+
+    Args:
+        learning_rate: step size (a float > 0).
+        weight_decay: decoupled weight decay (Loshchilov & Hutter, 2019): each step multiplies the
+            weights by ``1 - learning_rate * weight_decay`` before the update. This is *not* L2
+            regularization; use ``regularizers.l2`` for the lesson's penalty.
+    """
+
+    _slots: tuple[str, ...] = ()
+    _default_lr = 0.001
+
+    def __init__(self, learning_rate: float | None = None, weight_decay: float | None = None):
+        name = type(self).__name__
+        lr = self._default_lr if learning_rate is None else learning_rate
+        self._learning_rate = check_float("learning_rate", lr, low=0.0, low_open=True, where=name)
+        self.weight_decay = (None if weight_decay is None
+                             else check_float("weight_decay", weight_decay, low=0.0, where=name))
+        self.state: dict | None = None
+
+    # -- the learning rate lives in the state once training has started (as a 0-d tensor where the
+    # step is compiled, so that changing it never changes the compiled code).
+    @property
+    def learning_rate(self) -> float:
+        if self.state is not None:
+            return float(self.state["lr"])
+        return self._learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value: float) -> None:
+        value = check_float("learning_rate", value, low=0.0, where=type(self).__name__)
+        self._learning_rate = value
+        if self.state is not None:
+            lr = self.state["lr"]
+            self.state["lr"] = torch.full_like(lr, value) if isinstance(lr, torch.Tensor) else value
+
+    @property
+    def iterations(self) -> int:
+        """Number of update steps applied so far."""
+        return 0 if self.state is None else int(self.state["t"])
+
+    def build(self, params: Sequence[torch.Tensor], scalar_tensors: bool = False) -> None:
+        """Create the state for ``params`` (called by ``fit``). ``scalar_tensors`` keeps the learning
+        rate and step count as 0-d tensors (for compiled steps) instead of Python numbers (eager
+        steps, where each tensor scalar op would cost a kernel launch)."""
+        device = params[0].device if params else torch.device("cpu")
+        state: dict = {"lr": self._learning_rate, "t": 0}
+        if scalar_tensors:
+            state = {k: torch.tensor(float(v), dtype=torch.float32, device=device) for k, v in state.items()}
+        for slot in self._slots:
+            state[slot] = [torch.full_like(p, self._slot_init(slot)) for p in params]
+        self.state = state
+
+    def _slot_init(self, slot: str) -> float:
+        return 0.0
+
+    def apply(self, params: Tensors, grads: Tensors, state: dict) -> tuple[Tensors, dict]:
+        """One update: returns (new_params, new_state); the inputs are left unchanged."""
+        t = state["t"] + 1
+        lr = state["lr"]
+        if self.weight_decay:
+            params = torch._foreach_mul(params, 1.0 - lr * self.weight_decay)
+        new_params, slots = self._update(params, grads, state, lr, t)
+        new_state = {"lr": lr, "t": t, **slots}
+        return new_params, new_state
+
+    def _update(self, params, grads, state, lr, t) -> tuple[Tensors, dict]:
+        raise NotImplementedError  # abstract: each optimizer defines its update
+
+    def step_size(self, state: dict, index: int) -> torch.Tensor | float:
+        """The effective per-element step size of parameter ``index`` in the update that produced
+        ``state``; proximal L1 scales its threshold by it. Plain SGD: the learning rate."""
+        return state["lr"]
+
+    def get_config(self) -> dict:
+        cfg = {"learning_rate": self._learning_rate}
+        if self.weight_decay is not None:
+            cfg["weight_decay"] = self.weight_decay
+        return cfg
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.get_config().items())})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional (Nesterov) momentum, Keras's formulation.
+
+    Args:
+        learning_rate: default 0.01.
+        momentum: in [0, 1], default 0.
+        nesterov: use Nesterov momentum (Sutskever et al., 2013).
+    """
+
+    _default_lr = 0.01
+
+    def __init__(self, learning_rate=None, momentum: float = 0.0, nesterov: bool = False, weight_decay=None):
+        super().__init__(learning_rate, weight_decay)
+        self.momentum = check_float("momentum", momentum, low=0.0, high=1.0, where="SGD")
+        self.nesterov = bool(nesterov)
+        self._slots = ("velocity",) if self.momentum > 0 else ()
+
+    def _update(self, params, grads, state, lr, t):
+        if not self.momentum:
+            if isinstance(lr, torch.Tensor):
+                return torch._foreach_sub(params, torch._foreach_mul(grads, lr)), {}
+            return torch._foreach_add(params, grads, alpha=-lr), {}
+        # velocity = momentum * velocity - lr * g
+        scaled = torch._foreach_mul(grads, lr)
+        vel = torch._foreach_sub(torch._foreach_mul(state["velocity"], self.momentum), scaled)
+        if self.nesterov:
+            step = torch._foreach_sub(torch._foreach_mul(vel, self.momentum), scaled)
+        else:
+            step = vel
+        return torch._foreach_add(params, step), {"velocity": vel}
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2015), Keras's defaults and formulation.
+
+    Args:
+        learning_rate: default 0.001.
+        beta_1: default 0.9. beta_2: default 0.999. epsilon: default 1e-7.
+    """
+
+    _slots = ("m", "v")
+
+    def __init__(self, learning_rate=None, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-7, weight_decay=None):
+        super().__init__(learning_rate, weight_decay)
+        name = type(self).__name__
+        self.beta_1 = check_float("beta_1", beta_1, low=0.0, high=1.0, high_open=True, where=name)
+        self.beta_2 = check_float("beta_2", beta_2, low=0.0, high=1.0, high_open=True, where=name)
+        self.epsilon = check_float("epsilon", epsilon, low=0.0, where=name)
+
+    def _alpha(self, lr, t):
+        return lr * _sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
+
+    def _update(self, params, grads, state, lr, t):
+        m = torch._foreach_lerp(state["m"], grads, 1 - self.beta_1)
+        v = torch._foreach_mul(state["v"], self.beta_2)
+        torch._foreach_addcmul_(v, grads, grads, value=1 - self.beta_2)  # v is new: no input changes
+        denom = torch._foreach_sqrt(v)
+        torch._foreach_add_(denom, self.epsilon)
+        return _sub_scaled_ratio(params, m, denom, self._alpha(lr, t)), {"m": m, "v": v}
+
+    def step_size(self, state, index):
+        return self._alpha(state["lr"], state["t"]) / (state["v"][index].sqrt() + self.epsilon)
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter, 2019); Keras's default decay 0.004."""
+
+    def __init__(self, learning_rate=None, weight_decay: float = 0.004, beta_1: float = 0.9,
+                 beta_2: float = 0.999, epsilon: float = 1e-7):
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, weight_decay=weight_decay)
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Hinton's lecture 6e), Keras's formulation: epsilon inside the square root.
+
+    Args:
+        learning_rate: default 0.001. rho: default 0.9. momentum: default 0.
+        epsilon: default 1e-7. centered: divide by the estimated variance instead of the raw moment.
+    """
+
+    def __init__(self, learning_rate=None, rho: float = 0.9, momentum: float = 0.0,
+                 epsilon: float = 1e-7, centered: bool = False, weight_decay=None):
+        super().__init__(learning_rate, weight_decay)
+        self.rho = check_float("rho", rho, low=0.0, high=1.0, high_open=True, where="RMSprop")
+        self.momentum = check_float("momentum", momentum, low=0.0, high=1.0, where="RMSprop")
+        self.epsilon = check_float("epsilon", epsilon, low=0.0, where="RMSprop")
+        self.centered = bool(centered)
+        self._slots = ("velocity",) + (("momentum",) if self.momentum > 0 else ()) + \
+            (("average_gradient",) if self.centered else ())
+
+    def _denominator(self, vel, avg):
+        if avg is not None:
+            vel = torch._foreach_sub(vel, torch._foreach_mul(avg, avg))
+        return torch._foreach_sqrt(torch._foreach_add(vel, self.epsilon))
+
+    def _update(self, params, grads, state, lr, t):
+        vel = torch._foreach_lerp(state["velocity"], torch._foreach_mul(grads, grads), 1 - self.rho)
+        slots = {"velocity": vel}
+        avg = None
+        if self.centered:
+            avg = slots["average_gradient"] = torch._foreach_lerp(state["average_gradient"], grads, 1 - self.rho)
+        denom = self._denominator(vel, avg)
+        if self.momentum <= 0:
+            return _sub_scaled_ratio(params, grads, denom, lr), slots
+        inc = torch._foreach_mul(torch._foreach_div(grads, denom), lr)
+        inc = slots["momentum"] = torch._foreach_add(torch._foreach_mul(state["momentum"], self.momentum), inc)
+        return torch._foreach_sub(params, inc), slots
+
+    def step_size(self, state, index):
+        vel = state["velocity"][index]
+        if self.centered:
+            vel = vel - state["average_gradient"][index] ** 2
+        return state["lr"] / torch.sqrt(vel + self.epsilon)
+
+    def get_config(self):
+        return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,
+                "epsilon": self.epsilon, "centered": self.centered}
+
+
+class Adagrad(Optimizer):
+    """Adagrad (Duchi et al., 2011), Keras's defaults (initial accumulator 0.1, epsilon 1e-7)."""
+
+    _slots = ("accumulator",)
+
+    def __init__(self, learning_rate=None, initial_accumulator_value: float = 0.1,
+                 epsilon: float = 1e-7, weight_decay=None):
+        super().__init__(learning_rate, weight_decay)
+        self.initial_accumulator_value = check_float(
+            "initial_accumulator_value", initial_accumulator_value, low=0.0, where="Adagrad")
+        self.epsilon = check_float("epsilon", epsilon, low=0.0, where="Adagrad")
+
+    def _slot_init(self, slot):
+        return self.initial_accumulator_value
+
+    def _update(self, params, grads, state, lr, t):
+        acc = torch._foreach_add(state["accumulator"], torch._foreach_mul(grads, grads))
+        denom = torch._foreach_sqrt(torch._foreach_add(acc, self.epsilon))
+        return _sub_scaled_ratio(params, grads, denom, lr), {"accumulator": acc}
+
+    def step_size(self, state, index):
+        return state["lr"] / torch.sqrt(state["accumulator"][index] + self.epsilon)
+
+    def get_config(self):
+        return {**super().get_config(), "initial_accumulator_value": self.initial_accumulator_value,
+                "epsilon": self.epsilon}
+
+
+_CLASSES = {"SGD": SGD, "Adam": Adam, "AdamW": AdamW, "RMSprop": RMSprop, "Adagrad": Adagrad}
+_NAMES = {name.lower(): cls for name, cls in _CLASSES.items()}
+
+
+def get(identifier) -> Optimizer:
+    """Resolve a name (``'adam'``, ``'sgd'``, ...) or an instance to an optimizer."""
+    if isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, str):
+        cls = _NAMES.get(identifier.lower())
+        if cls is None:
+            raise unknown_name("optimizer", identifier, _NAMES)
+        return cls()
+    raise TypeError(f"An optimizer must be a name or an Optimizer. Received: {identifier!r}")
+
+
+def serialize(opt: Optimizer) -> dict:
+    if type(opt).__name__ not in _CLASSES:
+        raise ValueError(f"Cannot save the custom optimizer {opt!r}.")
+    return {"class_name": type(opt).__name__, "config": opt.get_config()}
+
+
+def deserialize(spec: dict) -> Optimizer:
+    cls = _CLASSES.get(spec.get("class_name"))
+    if cls is None:
+        raise ValueError(f"Unknown optimizer class {spec.get('class_name')!r} in saved config.")
+    return cls(**spec.get("config", {}))

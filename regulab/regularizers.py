@@ -1,0 +1,185 @@
+"""Weight penalties with exactly the seed lesson's formulas: λΣ|w| (L1) and λΣw² (L2, no ½).
+
+A regularizer is attached to a layer (``kernel_regularizer=regularizers.l2(0.01)``); its penalty is
+added to the loss that is minimized and reported, as in Keras. ``l1(λ, proximal=True)`` instead applies
+L1 as a proximal step (soft-thresholding after every optimizer step, scaled by each weight's own step
+size), so weights reach exact zero; the penalty is still reported in the loss.
+
+>>> import torch
+>>> from regulab import regularizers
+>>> float(regularizers.l2(0.01)(torch.tensor([1.0, -2.0])))
+0.05
+>>> float(regularizers.l1(0.1)(torch.tensor([1.0, -2.0])))
+0.30000001192092896
+"""
+from __future__ import annotations
+
+import torch
+
+from regulab._validation import check_float, unknown_name
+
+__all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2", "get", "serialize", "deserialize"]
+
+
+class Regularizer:
+    """Base class: ``__call__(w)`` returns the penalty added to the loss."""
+
+    #: factor of the L1 part handled by soft-thresholding instead of the gradient (0 if none)
+    prox_l1: float = 0.0
+
+    def __call__(self, w: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError  # abstract: each regularizer defines its penalty
+
+    def gradient_penalty(self, w: torch.Tensor) -> torch.Tensor | None:
+        """The part of the penalty that is differentiated (all of it unless proximal)."""
+        return self(w)
+
+    def add_gradient(self, grad: torch.Tensor, w: torch.Tensor) -> torch.Tensor | None:
+        """``grad`` plus the gradient of :meth:`gradient_penalty` at ``w`` in closed form, or None
+        when the regularizer has no closed form (the step then differentiates the penalty).
+        The built-in penalties use it: one fused op instead of a penalty graph to backpropagate."""
+        return None
+
+    def get_config(self) -> dict:
+        raise NotImplementedError  # abstract
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+    def __eq__(self, other) -> bool:
+        return type(self) is type(other) and self.get_config() == other.get_config()
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, tuple(sorted(self.get_config().items()))))
+
+
+class L1(Regularizer):
+    """λΣ|w| (Lasso). Encourages sparsity; with ``proximal=True`` weights reach exact zero.
+
+    Args:
+        l1: the factor λ, at least 0 (default 0.01, as Keras).
+        proximal: apply the penalty by soft-thresholding after each optimizer step instead of
+            through its subgradient. Plain subgradient L1 makes weights oscillate around zero and
+            never reach it; the proximal step (ISTA; Parikh & Boyd, 2014) sets them to zero.
+    """
+
+    def __init__(self, l1: float = 0.01, proximal: bool = False):
+        self.l1 = check_float("l1", l1, low=0.0, where="L1")
+        self.proximal = bool(proximal)
+        self.prox_l1 = self.l1 if self.proximal else 0.0
+
+    def __call__(self, w):
+        return self.l1 * w.abs().sum()
+
+    def gradient_penalty(self, w):
+        return None if self.proximal else self(w)
+
+    def add_gradient(self, grad, w):
+        # the subgradient at 0 is taken as 0 (torch.sign(0) == 0)
+        return grad if self.proximal else grad.add(torch.sign(w), alpha=self.l1)
+
+    def get_config(self):
+        return {"l1": self.l1, "proximal": self.proximal}
+
+
+class L2(Regularizer):
+    """λΣw² (Ridge), exactly the seed's formula with no ½ (Keras semantics).
+
+    This is not the optimizer's weight decay: under Adam the two differ (Loshchilov & Hutter, 2019);
+    decoupled decay is ``optimizers.AdamW(weight_decay=...)``.
+
+    Args:
+        l2: the factor λ, at least 0 (default 0.01, as Keras).
+    """
+
+    def __init__(self, l2: float = 0.01):
+        self.l2 = check_float("l2", l2, low=0.0, where="L2")
+
+    def __call__(self, w):
+        return self.l2 * w.square().sum()
+
+    def add_gradient(self, grad, w):
+        return grad.add(w, alpha=2.0 * self.l2)
+
+    def get_config(self):
+        return {"l2": self.l2}
+
+
+class L1L2(Regularizer):
+    """λ₁Σ|w| + λ₂Σw² (elastic net). ``proximal=True`` applies the L1 part by soft-thresholding.
+
+    Args:
+        l1: factor of the L1 part (default 0.0, as Keras's class).
+        l2: factor of the L2 part (default 0.0).
+        proximal: see :class:`L1`.
+    """
+
+    def __init__(self, l1: float = 0.0, l2: float = 0.0, proximal: bool = False):
+        self.l1 = check_float("l1", l1, low=0.0, where="L1L2")
+        self.l2 = check_float("l2", l2, low=0.0, where="L1L2")
+        self.proximal = bool(proximal)
+        self.prox_l1 = self.l1 if self.proximal else 0.0
+
+    def __call__(self, w):
+        return self.l1 * w.abs().sum() + self.l2 * w.square().sum()
+
+    def gradient_penalty(self, w):
+        if self.proximal:
+            return self.l2 * w.square().sum() if self.l2 else None
+        return self(w)
+
+    def add_gradient(self, grad, w):
+        g = grad.add(w, alpha=2.0 * self.l2)
+        return g if self.proximal else g.add(torch.sign(w), alpha=self.l1)
+
+    def get_config(self):
+        return {"l1": self.l1, "l2": self.l2, "proximal": self.proximal}
+
+
+def l1(l1: float = 0.01, proximal: bool = False) -> L1:
+    """Shorthand for :class:`L1` (``regularizers.l1(0.01)`` as in the lesson)."""
+    return L1(l1, proximal=proximal)
+
+
+def l2(l2: float = 0.01) -> L2:
+    """Shorthand for :class:`L2` (``regularizers.l2(0.01)`` as in the lesson)."""
+    return L2(l2)
+
+
+def l1_l2(l1: float = 0.01, l2: float = 0.01, proximal: bool = False) -> L1L2:
+    """Shorthand for :class:`L1L2` with tf.keras's defaults of 0.01 for both factors."""
+    return L1L2(l1, l2, proximal=proximal)
+
+
+_CLASSES = {"L1": L1, "L2": L2, "L1L2": L1L2}
+_NAMES = {"l1": l1, "l2": l2, "l1_l2": l1_l2}
+
+
+def get(identifier) -> Regularizer | None:
+    """Resolve ``None``, a name (``'l1'``, ``'l2'``, ``'l1_l2'``: factor 0.01) or an instance."""
+    if identifier is None or isinstance(identifier, Regularizer):
+        return identifier
+    if isinstance(identifier, str):
+        factory = _NAMES.get(identifier.lower())
+        if factory is None:
+            raise unknown_name("regularizer", identifier, _NAMES)
+        return factory()
+    raise TypeError(f"A regularizer must be a name or a Regularizer. Received: {identifier!r}")
+
+
+def serialize(reg: Regularizer | None) -> dict | None:
+    if reg is None:
+        return None
+    if type(reg).__name__ not in _CLASSES:
+        raise ValueError(f"Cannot save the custom regularizer {reg!r}; use L1, L2 or L1L2.")
+    return {"class_name": type(reg).__name__, "config": reg.get_config()}
+
+
+def deserialize(spec: dict | None) -> Regularizer | None:
+    if spec is None:
+        return None
+    cls = _CLASSES.get(spec.get("class_name"))
+    if cls is None:
+        raise ValueError(f"Unknown regularizer class {spec.get('class_name')!r} in saved config.")
+    return cls(**spec.get("config", {}))

@@ -1,0 +1,189 @@
+"""Turning user data into device tensors, once, with every check done before training starts."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from regulab._validation import check_float
+
+
+def as_array(data, name: str) -> np.ndarray | torch.Tensor:
+    """Accept NumPy arrays, torch tensors, pandas objects and nested lists."""
+    if isinstance(data, torch.Tensor):
+        return data.detach()
+    if hasattr(data, "to_numpy"):  # pandas DataFrame/Series
+        data = data.to_numpy()
+    try:
+        arr = np.asarray(data)
+    except (ValueError, TypeError) as e:
+        raise TypeError(f"Argument `{name}` must be an array-like of numbers; could not convert it: {e}") from None
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise TypeError(f"Argument `{name}` must hold numbers; received an array of dtype {arr.dtype}.")
+    return arr
+
+
+def to_tensor(data, name: str, device, dtype=torch.float32) -> torch.Tensor:
+    """Convert to a tensor on ``device``, rejecting NaN and inf with the first bad position."""
+    arr = as_array(data, name)
+    t = torch.as_tensor(arr)
+    if t.dim() == 0:
+        raise ValueError(f"Argument `{name}` must have a batch axis; received a scalar.")
+    if t.is_floating_point() or dtype.is_floating_point:
+        t = t.to(dtype)
+        finite = torch.isfinite(t)
+        if not bool(finite.all()):
+            bad = (~finite).nonzero()[0].tolist()
+            value = t[tuple(bad)].item()
+            raise ValueError(f"Argument `{name}` contains {value} at index {tuple(bad)}; "
+                             f"remove or impute non-finite values before training.")
+    else:
+        t = t.to(dtype)
+    return t.to(device)
+
+
+def check_lengths(**arrays) -> int:
+    lengths = {k: int(v.shape[0]) for k, v in arrays.items() if v is not None}
+    if len(set(lengths.values())) > 1:
+        desc = ", ".join(f"{k} has {n}" for k, n in lengths.items())
+        raise ValueError(f"Data cardinality is ambiguous: {desc} samples. Make sure all arrays "
+                         f"contain the same number of samples.")
+    return next(iter(lengths.values()))
+
+
+def prepare_targets(y, target_kind: str, output_shape: tuple, device) -> torch.Tensor:
+    """Check labels against the loss and shape them like the model's output."""
+    units = output_shape[-1]
+    if target_kind == "sparse":
+        arr = as_array(y, "y")
+        t = torch.as_tensor(arr)
+        if t.is_floating_point():
+            if not bool(torch.isfinite(t).all()):
+                raise ValueError("Argument `y` contains NaN or inf; sparse labels must be integers.")
+            if not bool((t == t.round()).all()):
+                raise ValueError("sparse_categorical_crossentropy expects integer class labels; "
+                                 "received non-integer values in `y`.")
+        t = t.reshape(t.shape[0], *output_shape[:-1]).long()
+        lo, hi = int(t.min()), int(t.max())
+        if lo < 0 or hi >= units:
+            raise ValueError(f"sparse_categorical_crossentropy: labels must be in [0, {units - 1}] for a "
+                             f"model with {units} output units; received labels from {lo} to {hi}.")
+        return t.to(device)
+    t = to_tensor(y, "y", device)
+    if t.dim() == 1 and output_shape == (1,):
+        t = t.reshape(-1, 1)
+    if tuple(t.shape[1:]) != tuple(output_shape):
+        hint = ""
+        if target_kind == "categorical" and t.dim() == 1:
+            hint = (" categorical_crossentropy expects one-hot labels; for integer labels use "
+                    "'sparse_categorical_crossentropy'.")
+        raise ValueError(f"Targets `y` have shape {(None, *t.shape[1:])} but the model's output has shape "
+                         f"{(None, *output_shape)}.{hint}")
+    if target_kind == "binary":
+        lo, hi = float(t.min()), float(t.max())
+        if lo < 0.0 or hi > 1.0:
+            raise ValueError(f"binary_crossentropy expects labels in [0, 1]; received labels from "
+                             f"{lo:g} to {hi:g}.")
+    return t
+
+
+def class_labels(y: torch.Tensor, target_kind: str) -> np.ndarray | None:
+    """Integer class of each sample, for stratification and class_weight; None for regression."""
+    if target_kind == "sparse":
+        return y.reshape(y.shape[0], -1)[:, 0].cpu().numpy()
+    if target_kind == "categorical":
+        return y.reshape(y.shape[0], -1).argmax(1).cpu().numpy()
+    if target_kind == "binary" and y.reshape(y.shape[0], -1).shape[1] == 1:
+        return (y.reshape(-1) > 0.5).long().cpu().numpy()
+    return None
+
+
+def sample_weights(n: int, labels: np.ndarray | None, class_weight, sample_weight, device):
+    """Combine ``class_weight`` and ``sample_weight`` into one per-sample weight, or None."""
+    w = None
+    if sample_weight is not None:
+        w = to_tensor(sample_weight, "sample_weight", device).reshape(-1)
+        if w.shape[0] != n:
+            raise ValueError(f"Argument `sample_weight` has {w.shape[0]} entries; expected one per sample ({n}).")
+        if bool((w < 0).any()):
+            raise ValueError("Argument `sample_weight` must not contain negative weights.")
+    if class_weight is not None:
+        if labels is None:
+            raise ValueError("Argument `class_weight` needs class labels; the loss is a regression loss.")
+        if not isinstance(class_weight, dict):
+            raise TypeError(f"Argument `class_weight` must be a dict {{class: weight}}. Received: {class_weight!r}")
+        present = set(np.unique(labels).tolist())
+        missing = sorted(present - set(int(k) for k in class_weight))
+        if missing:
+            raise ValueError(f"Argument `class_weight` has no weight for classes {missing} present in `y`.")
+        table = np.zeros(max(max(present), max(int(k) for k in class_weight)) + 1, dtype=np.float32)
+        for k, v in class_weight.items():
+            table[int(k)] = check_float(f"class_weight[{k}]", v, low=0.0)
+        cw = torch.as_tensor(table[labels], device=device)
+        w = cw if w is None else w * cw
+    return w
+
+
+@dataclass
+class Split:
+    """Which samples fit trains and validates on, and how the split was made."""
+
+    train: np.ndarray
+    val: np.ndarray
+    stratified: bool
+    seed: int
+
+    def describe(self) -> str:
+        n = len(self.train) + len(self.val)
+        how = "stratified by class" if self.stratified else "random"
+        return (f"validation_split: {len(self.val)} of {n} samples held out for validation "
+                f"({how}, seed {self.seed}); training on {len(self.train)}.")
+
+
+def validation_split(n: int, fraction, labels: np.ndarray | None, seed: int) -> Split:
+    """A random (seeded) split, stratified when ``labels`` are given.
+
+    Unlike Keras, which holds out the *last* samples unshuffled, this never yields a validation set
+    of one class because the data happened to be sorted.
+    """
+    fraction = check_float("validation_split", fraction, low=0.0, high=1.0, high_open=True)
+    n_val = int(round(n * fraction))
+    if n_val < 1 or n_val >= n:
+        raise ValueError(f"Invalid value for argument `validation_split`: {fraction} of {n} samples leaves "
+                         f"{n_val} for validation and {n - n_val} for training; both need at least one.")
+    rng = np.random.default_rng(seed)
+    if labels is None:
+        perm = rng.permutation(n)
+        return Split(np.sort(perm[n_val:]), np.sort(perm[:n_val]), False, seed)
+    classes, counts = np.unique(labels, return_counts=True)
+    if n_val < len(classes) or (counts < 2).any():
+        raise ValueError(
+            f"Invalid value for argument `validation_split`: a stratified split needs every class in both "
+            f"sets, but {fraction} of {n} samples gives {n_val} validation samples for {len(classes)} "
+            f"classes (smallest class: {int(counts.min())} samples). Use a larger validation_split or "
+            f"pass validation_data.")
+    # allocate validation places per class proportionally (largest remainders), at least one each
+    # and leaving at least one for training
+    exact = counts * (n_val / n)
+    take = np.clip(np.floor(exact).astype(int), 1, counts - 1)
+    order = np.argsort(-(exact - np.floor(exact)))
+    i = 0
+    while take.sum() < n_val and i < 10 * len(classes):
+        c = order[i % len(classes)]
+        if take[c] < counts[c] - 1:
+            take[c] += 1
+        i += 1
+    val_idx = []
+    for c, k in zip(classes, take):
+        members = np.flatnonzero(labels == c)
+        val_idx.append(rng.choice(members, size=int(k), replace=False))
+    val = np.sort(np.concatenate(val_idx))
+    mask = np.ones(n, dtype=bool)
+    mask[val] = False
+    return Split(np.flatnonzero(mask), val, True, seed)
+
+
+def num_batches(n: int, batch_size: int) -> int:
+    return math.ceil(n / batch_size)
