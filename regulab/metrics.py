@@ -131,7 +131,7 @@ class MeanAbsoluteError(_MeanMetric):
     direction = "min"
 
     def batch_stats(self, y_true, y_pred, sample_weight):
-        return _weighted(_per_sample((y_true.reshape(y_pred.shape) - y_pred).abs()), sample_weight)
+        return _weighted(_per_sample((_align(y_true, y_pred) - y_pred).abs()), sample_weight)
 
 
 class MeanSquaredError(_MeanMetric):
@@ -139,12 +139,19 @@ class MeanSquaredError(_MeanMetric):
     direction = "min"
 
     def batch_stats(self, y_true, y_pred, sample_weight):
-        return _weighted(_per_sample((y_true.reshape(y_pred.shape) - y_pred).square()), sample_weight)
+        return _weighted(_per_sample((_align(y_true, y_pred) - y_pred).square()), sample_weight)
+
+
+def _align(y_true: torch.Tensor, y_pred: torch.Tensor) -> torch.Tensor:
+    """Labels shaped like the predictions; integer class labels become one-hot rows."""
+    if y_true.shape != y_pred.shape and y_pred.shape[-1] > 1 and y_true.numel() * y_pred.shape[-1] == y_pred.numel():
+        return torch.nn.functional.one_hot(y_true.reshape(y_pred.shape[:-1]).long(), y_pred.shape[-1]).to(y_pred.dtype)
+    return y_true.reshape(y_pred.shape)
 
 
 def _confusion(y_true, y_pred, sample_weight, threshold):
     pred = (y_pred > threshold).float()
-    true = (y_true.reshape(y_pred.shape) > 0.5).float()
+    true = (_align(y_true, y_pred) > 0.5).float()
     w = 1.0 if sample_weight is None else sample_weight.reshape(-1, *([1] * (y_pred.dim() - 1)))
     tp = (pred * true * w).sum()
     fp = (pred * (1 - true) * w).sum()
@@ -207,7 +214,7 @@ class AUC(Metric):
         p = y_pred.reshape(-1)
         # bin b holds predictions above exactly b of the thresholds -eps, 1/(t-1), ..., 1+eps
         b = torch.ceil(p.clamp(0.0, 1.0) * (t - 1)).long().clamp(1, t - 1)
-        pos = (y_true.reshape(-1) > 0.5).float()
+        pos = (_align(y_true, y_pred).reshape(-1) > 0.5).float()
         w = torch.ones_like(p) if sample_weight is None else \
             sample_weight.reshape(-1, 1).expand(y_pred.shape[0], -1).reshape(-1)
         hist = torch.zeros(2 * t, device=p.device)

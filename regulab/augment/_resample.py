@@ -45,11 +45,11 @@ def _fold(p: torch.Tensor, n: int, mode: str) -> torch.Tensor:
         return torch.where(p > n - 1, 2 * n - 2 - p, p)
     if mode == "grid-wrap":
         return torch.remainder(p, n)
-    if mode == "wrap":  # SciPy's legacy rule, period n - 1
-        period = n - 1
-        low = p + period * (torch.trunc(-p / period) + 1)
-        high = p - period * torch.trunc(p / period)
-        return torch.where(p < 0, low, torch.where(p > n - 1, high, p))
+    # "wrap": SciPy's legacy rule, period n - 1 outside the image
+    period = n - 1
+    low = p + period * (torch.trunc(-p / period) + 1)
+    high = p - period * torch.trunc(p / period)
+    return torch.where(p < 0, low, torch.where(p > n - 1, high, p))
 
 
 def affine_transform(x: torch.Tensor, matrix: torch.Tensor, output_shape=None,

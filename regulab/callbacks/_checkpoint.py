@@ -157,7 +157,7 @@ class ModelCheckpoint(MonitorCallback):
             if name not in known:
                 error = invalid("filepath", "fields among " + ", ".join(known), self.filepath,
                                 "ModelCheckpoint")
-                raise ValueError(f"{error}{suggest(name, known)}")
+                raise ValueError(f"{error}.{suggest(name, known)}")
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch

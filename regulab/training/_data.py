@@ -47,8 +47,8 @@ def to_tensor(data, name: str, device, dtype=torch.float32) -> torch.Tensor:
 def check_lengths(**arrays) -> int:
     lengths = {k: int(v.shape[0]) for k, v in arrays.items() if v is not None}
     if len(set(lengths.values())) > 1:
-        desc = ", ".join(f"{k} has {n}" for k, n in lengths.items())
-        raise ValueError(f"Data cardinality is ambiguous: {desc} samples. Make sure all arrays "
+        desc = ", ".join(f"{k} has {n} samples" for k, n in lengths.items())
+        raise ValueError(f"Data cardinality is ambiguous: {desc}. Make sure all arrays "
                          f"contain the same number of samples.")
     return next(iter(lengths.values()))
 

@@ -149,6 +149,7 @@ def make_train_step(spec: StepSpec):
             for i, reg in closed_form:
                 grads[i] = reg.add_gradient(grads[i], params[i])
             new_params, new_opt_state = optimizer.apply(list(params), grads, opt_state)
+            new_params = list(new_params)
             for i, lam in spec.proximal:
                 # soft-thresholding with each weight's own step size: Adam's per-parameter steps make a
                 # single lr * lambda threshold far too small to ever reach zero
