@@ -43,7 +43,12 @@ def random_bits(key, shape, device=None) -> torch.Tensor:
 
 def uniform(key, shape, device=None, dtype=torch.float32) -> torch.Tensor:
     """Uniform floats in [0, 1) with 24 bits of resolution."""
-    return (random_bits(key, shape, device) >> 8).to(dtype) * (1.0 / (1 << 24))
+    # scale in float32 (exact for 24-bit integers); a narrower dtype would round values near 1 up to
+    # 1.0, so clamp to its largest value below 1
+    u = (random_bits(key, shape, device) >> 8).to(torch.float32) * (1.0 / (1 << 24))
+    if dtype in (torch.float32, torch.float64):
+        return u.to(dtype)
+    return u.to(dtype).clamp(max=1.0 - torch.finfo(dtype).eps / 2)
 
 
 def normal(key, shape, device=None, dtype=torch.float32) -> torch.Tensor:

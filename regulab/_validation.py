@@ -25,8 +25,8 @@ def invalid(name: str, expected: str, value: Any, where: str | None = None) -> V
 def check_float(name: str, value: Any, *, low: float | None = None, high: float | None = None,
                 low_open: bool = False, high_open: bool = False, where: str | None = None) -> float:
     """Return ``value`` as a float after checking it lies in the given interval."""
-    lo_b = "(" if low_open else "["
-    hi_b = ")" if high_open else "]"
+    lo_b = "(" if low_open or low is None else "["
+    hi_b = ")" if high_open or high is None else "]"
     lo_s = "-inf" if low is None else f"{low:g}"
     hi_s = "inf" if high is None else f"{high:g}"
     expected = f"a float in {lo_b}{lo_s}, {hi_s}{hi_b}"
@@ -40,7 +40,7 @@ def check_float(name: str, value: Any, *, low: float | None = None, high: float 
         except ImportError:  # pragma: no cover - numpy is a dependency
             raise invalid(name, expected, value, where) from None
     v = float(value)
-    bad = math.isnan(v)
+    bad = not math.isfinite(v)
     if low is not None and (v < low or (low_open and v == low)):
         bad = True
     if high is not None and (v > high or (high_open and v == high)):
@@ -55,7 +55,7 @@ def check_int(name: str, value: Any, *, low: int | None = None, high: int | None
     """Return ``value`` as an int after checking it is an integer in [low, high]."""
     lo_s = "-inf" if low is None else str(low)
     hi_s = "inf" if high is None else str(high)
-    expected = f"an integer in [{lo_s}, {hi_s}]"
+    expected = f"an integer in {'(' if low is None else '['}{lo_s}, {hi_s}{')' if high is None else ']'}"
     if isinstance(value, bool) or not hasattr(value, "__index__"):
         raise invalid(name, expected, value, where)
     v = int(value)
@@ -85,5 +85,6 @@ def unknown_name(kind: str, value: str, options: Iterable[str]) -> ValueError:
     """The error for a string identifier (optimizer, loss, ...) that no registry knows."""
     options = sorted(options)
     return ValueError(
-        f"Unknown {kind} '{value}'.{suggest(value, options)} Known {kind}s: {', '.join(options)}."
+        f"Unknown {kind} '{value}'.{suggest(value, options)} Known {kind}{'es' if kind.endswith('s') else 's'}: "
+        f"{', '.join(options)}."
     )

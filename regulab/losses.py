@@ -25,6 +25,12 @@ __all__ = ["Loss", "BinaryCrossentropy", "CategoricalCrossentropy", "SparseCateg
 _EPS = 1e-7  # Keras's clipping of probabilities, used only on the probability path
 
 
+def _per_sample_mean(el: torch.Tensor) -> torch.Tensor:
+    """Average every axis but the batch axis (Keras averages the last axis, then the
+    sum-over-batch-size reduction divides by the remaining element count)."""
+    return el.reshape(el.shape[0], -1).mean(dim=1) if el.dim() > 1 else el
+
+
 class Loss:
     """Base class: ``per_sample(y_true, y_pred, logits)`` returns one loss per sample."""
 
@@ -44,6 +50,8 @@ class Loss:
         """The batch loss as Keras computes it: weighted per-sample losses summed / batch size."""
         y_true = torch.as_tensor(y_true, dtype=torch.float32 if self.target_kind != "sparse" else None)
         y_pred = torch.as_tensor(y_pred, dtype=torch.float32)
+        if self.target_kind != "sparse" and y_true.shape != y_pred.shape and y_true.numel() == y_pred.numel():
+            y_true = y_true.reshape(y_pred.shape)  # (N,) labels for an (N, 1) output
         per = self.per_sample(y_true, y_pred, logits=self.from_logits)
         if sample_weight is not None:
             per = per * torch.as_tensor(sample_weight, dtype=per.dtype).reshape(per.shape)
@@ -76,7 +84,7 @@ class BinaryCrossentropy(Loss):
         else:
             p = y_pred.clamp(_EPS, 1.0 - _EPS)
             el = -(y_true * torch.log(p) + (1.0 - y_true) * torch.log1p(-p))
-        return el.mean(dim=-1) if el.dim() > 1 else el
+        return _per_sample_mean(el)
 
     def get_config(self):
         return {**super().get_config(), "label_smoothing": self.label_smoothing}
@@ -103,7 +111,7 @@ class CategoricalCrossentropy(Loss):
         else:
             p = y_pred / y_pred.sum(dim=-1, keepdim=True)
             logp = torch.log(p.clamp(_EPS, 1.0 - _EPS))
-        return -(y_true * logp).sum(dim=-1)
+        return _per_sample_mean(-(y_true * logp).sum(dim=-1))
 
     def get_config(self):
         return {**super().get_config(), "label_smoothing": self.label_smoothing}
@@ -119,11 +127,11 @@ class SparseCategoricalCrossentropy(Loss):
     def per_sample(self, y_true, y_pred, logits=False):
         y = y_true.reshape(y_pred.shape[:-1]).long()
         if logits:
-            return F.cross_entropy(y_pred.reshape(-1, y_pred.shape[-1]), y.reshape(-1),
-                                   reduction="none").reshape(y.shape)
+            return _per_sample_mean(F.cross_entropy(y_pred.reshape(-1, y_pred.shape[-1]), y.reshape(-1),
+                                                    reduction="none").reshape(y.shape))
         p = y_pred / y_pred.sum(dim=-1, keepdim=True)
         picked = p.gather(-1, y.unsqueeze(-1)).squeeze(-1)
-        return -torch.log(picked.clamp(_EPS, 1.0 - _EPS))
+        return _per_sample_mean(-torch.log(picked.clamp(_EPS, 1.0 - _EPS)))
 
 
 class MeanSquaredError(Loss):
@@ -133,7 +141,7 @@ class MeanSquaredError(Loss):
 
     def per_sample(self, y_true, y_pred, logits=False):
         el = (y_true - y_pred).square()
-        return el.mean(dim=-1) if el.dim() > 1 else el
+        return _per_sample_mean(el)
 
 
 class MeanAbsoluteError(Loss):
@@ -143,7 +151,7 @@ class MeanAbsoluteError(Loss):
 
     def per_sample(self, y_true, y_pred, logits=False):
         el = (y_true - y_pred).abs()
-        return el.mean(dim=-1) if el.dim() > 1 else el
+        return _per_sample_mean(el)
 
 
 class Huber(Loss):
@@ -157,7 +165,7 @@ class Huber(Loss):
 
     def per_sample(self, y_true, y_pred, logits=False):
         el = F.huber_loss(y_pred, y_true, reduction="none", delta=self.delta)
-        return el.mean(dim=-1) if el.dim() > 1 else el
+        return _per_sample_mean(el)
 
     def get_config(self):
         return {"delta": self.delta}

@@ -102,7 +102,7 @@ class BinaryAccuracy(_MeanMetric):
         super().__init__(name)
 
     def batch_stats(self, y_true, y_pred, sample_weight):
-        correct = ((y_pred > self.threshold) == (y_true > 0.5)).float()
+        correct = ((y_pred > self.threshold) == (_align(y_true, y_pred) > 0.5)).float()
         return _weighted(_per_sample(correct), sample_weight)
 
 

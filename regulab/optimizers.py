@@ -116,10 +116,7 @@ class Optimizer:
         return state["lr"]
 
     def get_config(self) -> dict:
-        cfg = {"learning_rate": self._learning_rate}
-        if self.weight_decay is not None:
-            cfg["weight_decay"] = self.weight_decay
-        return cfg
+        return {"learning_rate": self._learning_rate, "weight_decay": self.weight_decay}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.get_config().items())})"

@@ -21,7 +21,7 @@ from regulab.training._step import StepSpec, penalty_value
 
 
 def _move(value, device):
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [t.to(device) for t in value]
     return value.to(device) if isinstance(value, torch.Tensor) else value
 
@@ -204,12 +204,14 @@ class Model:
         self._require_compiled("evaluate")
         xt, yt, w, _ = self._arrays(x, y, sample_weight)
         bs = _loop._EVAL_BATCH if batch_size is None else check_int("batch_size", batch_size, low=1)
-        logs = _loop.evaluate_tensors(self._step_spec(), xt, yt, w, batch_size=bs)
+        spec = self._step_spec()
+        logs = _loop.evaluate_tensors(spec, xt, yt, w, batch_size=bs)
         if _loop.resolve_verbose(verbose):
             print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
         if return_dict:
             return logs
-        values = list(logs.values())
+        # the list form is Keras's [loss, *metrics]; data_loss is in the dict form only
+        values = [logs["loss"]] + [logs[m.name] for m in spec.metrics]
         return values[0] if len(values) == 1 else values
 
     def predict(self, x, batch_size=None, verbose="auto", mc_samples: int | None = None,

@@ -76,7 +76,7 @@ def save_model(model, filepath) -> None:
             if state is not None:
                 flat = {}
                 for k, v in state.items():
-                    if isinstance(v, list):
+                    if isinstance(v, (list, tuple)):
                         flat.update({f"{k}/{i}": t.detach().cpu().contiguous() for i, t in enumerate(v)})
                     else:
                         flat[k] = torch.as_tensor(v, dtype=torch.float32).detach().cpu().reshape(())
@@ -181,7 +181,7 @@ def _restore_optimizer(model, blob: bytes, path) -> None:
     opt = model.optimizer
     opt.build([v.value for v in model.weights if v.trainable])
     for key in list(opt.state):
-        if isinstance(opt.state[key], list):
+        if isinstance(opt.state[key], (list, tuple)):
             opt.state[key] = [flat.get(f"{key}/{i}", t) for i, t in enumerate(opt.state[key])]
         elif key in flat:
             opt.state[key] = float(flat[key]) if key == "lr" else int(flat[key])

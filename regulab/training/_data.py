@@ -28,6 +28,8 @@ def as_array(data, name: str) -> np.ndarray | torch.Tensor:
 def to_tensor(data, name: str, device, dtype=torch.float32) -> torch.Tensor:
     """Convert to a tensor on ``device``, rejecting NaN and inf with the first bad position."""
     arr = as_array(data, name)
+    if isinstance(arr, np.ndarray) and not arr.flags.writeable:
+        arr = arr.copy()  # torch cannot wrap read-only memory (pandas often hands out such arrays)
     t = torch.as_tensor(arr)
     if t.dim() == 0:
         raise ValueError(f"Argument `{name}` must have a batch axis; received a scalar.")
