@@ -12,7 +12,7 @@ import torch
 
 _M32 = 0xFFFFFFFF
 _MUL = 0x45D9F3B
-_GOLDEN = 0x9E3779B9
+_SPREAD = 0x27D4EB2F  # odd and below 2**31, so a 32-bit value times it stays below 2**63
 
 
 def mix32(x):
@@ -24,7 +24,7 @@ def mix32(x):
 
 def fold_in(key, data: int):
     """Derive a new 32-bit key from ``key`` (an int or an int64 tensor) and an integer."""
-    return mix32((mix32(key & _M32) ^ ((data * _GOLDEN) & _M32)) & _M32)
+    return mix32((mix32(key & _M32) ^ ((data * _SPREAD) & _M32)) & _M32)
 
 
 def random_bits(key, shape, device=None) -> torch.Tensor:
@@ -38,7 +38,8 @@ def random_bits(key, shape, device=None) -> torch.Tensor:
     idx = torch.arange(n, dtype=torch.int64, device=device)
     if isinstance(key, torch.Tensor):
         key = key.to(device=idx.device)
-    return mix32(mix32(idx ^ key) ^ ((key * _GOLDEN) & _M32)).reshape(tuple(shape))
+    key = key & _M32
+    return mix32(mix32(idx ^ key) ^ ((key * _SPREAD) & _M32)).reshape(tuple(shape))
 
 
 def uniform(key, shape, device=None, dtype=torch.float32) -> torch.Tensor:

@@ -151,8 +151,11 @@ class ModelCheckpoint(MonitorCallback):
             self._check_fields(names)
 
     def _check_fields(self, names: list[str]) -> None:
-        # ReduceLROnPlateau and LearningRateScheduler add 'learning_rate' to the epoch logs
-        known = ["epoch", *(["batch"] if self._per_batch else []), *names, "learning_rate"]
+        if self._per_batch:
+            known = ["epoch", "batch", *names]
+        else:
+            # ReduceLROnPlateau and LearningRateScheduler add 'learning_rate' to the epoch logs
+            known = ["epoch", *names, "learning_rate"]
         for name in self._fields:
             if name not in known:
                 error = invalid("filepath", "fields among " + ", ".join(known), self.filepath,

@@ -176,7 +176,7 @@ def test_verbose_messages(tmp_path, model, fakes, capsys):
                              "'epoch' or a positive integer number of batches. Received: "
                              "save_freq='batch'"),
     ({"save_freq": 0}, "Invalid value for argument `save_freq` of ModelCheckpoint: expected an "
-                       "integer in [1, inf]. Received: save_freq=0"),
+                       "integer in [1, inf). Received: save_freq=0"),
     ({"filepath": ""}, "Invalid value for argument `filepath` of ModelCheckpoint: expected a file "
                        "path (a non-empty str or os.PathLike). Received: filepath=''"),
     ({"filepath": "m-{}.keras"}, "Invalid value for argument `filepath` of ModelCheckpoint: "

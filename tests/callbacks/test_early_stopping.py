@@ -168,18 +168,18 @@ def test_monitor_missing_from_epoch_logs_is_an_error(model):
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"patience": -1}, "Invalid value for argument `patience` of EarlyStopping: expected an integer "
-                       "in [0, inf]. Received: patience=-1"),
+                       "in [0, inf). Received: patience=-1"),
     ({"mode": "mx"}, "Invalid value for argument `mode` of EarlyStopping: expected one of 'auto', "
                      "'min', 'max'. Received: mode='mx'. Did you mean 'max'?"),
     ({"min_delta": -0.1}, "Invalid value for argument `min_delta` of EarlyStopping: expected a "
-                          "float in [0, inf]. Received: min_delta=-0.1"),
+                          "float in [0, inf). Received: min_delta=-0.1"),
     ({"start_from_epoch": 1.5}, "Invalid value for argument `start_from_epoch` of EarlyStopping: "
-                                "expected an integer in [0, inf]. Received: start_from_epoch=1.5"),
+                                "expected an integer in [0, inf). Received: start_from_epoch=1.5"),
     ({"restore_best_weights": "yes"}, "Invalid value for argument `restore_best_weights` of "
                                       "EarlyStopping: expected True or False. Received: "
                                       "restore_best_weights='yes'"),
     ({"baseline": "low"}, "Invalid value for argument `baseline` of EarlyStopping: expected a "
-                          "float in [-inf, inf]. Received: baseline='low'"),
+                          "float in (-inf, inf). Received: baseline='low'"),
     ({"monitor": ""}, "Invalid value for argument `monitor` of EarlyStopping: expected the name of "
                       "a logged metric, such as 'val_loss'. Received: monitor=''"),
 ])

@@ -80,11 +80,11 @@ def test_state_resets_between_fits(model):
     ({"factor": 0}, "Invalid value for argument `factor` of ReduceLROnPlateau: expected a float "
                     "in (0, 1). Received: factor=0"),
     ({"patience": -2}, "Invalid value for argument `patience` of ReduceLROnPlateau: expected an "
-                       "integer in [0, inf]. Received: patience=-2"),
+                       "integer in [0, inf). Received: patience=-2"),
     ({"cooldown": -1}, "Invalid value for argument `cooldown` of ReduceLROnPlateau: expected an "
-                       "integer in [0, inf]. Received: cooldown=-1"),
+                       "integer in [0, inf). Received: cooldown=-1"),
     ({"min_lr": -1e-3}, "Invalid value for argument `min_lr` of ReduceLROnPlateau: expected a "
-                        "float in [0, inf]. Received: min_lr=-0.001"),
+                        "float in [0, inf). Received: min_lr=-0.001"),
     ({"verbose": 3}, "Invalid value for argument `verbose` of ReduceLROnPlateau: expected an "
                      "integer in [0, 2]. Received: verbose=3"),
 ])

@@ -105,5 +105,5 @@ def test_unknown_keyword_is_an_error():
 
 def test_units_must_be_positive():
     with pytest.raises(ValueError, match=re.escape(
-            "Invalid value for argument `units` of Dense: expected an integer in [1, inf]. Received: units=0")):
+            "Invalid value for argument `units` of Dense: expected an integer in [1, inf). Received: units=0")):
         Dense(0)
