@@ -29,8 +29,8 @@ class BatchNormalization(Layer):
     >>> from regulab.layers import BatchNormalization
     >>> bn = BatchNormalization()
     >>> y = bn(np.array([[1.0], [3.0]], dtype="float32"), training=True)
-    >>> [round(v, 3) for v in y.flatten().tolist()]
-    [-0.999, 0.999]
+    >>> [round(v, 4) for v in y.flatten().tolist()]  # (x - 2) / sqrt(1 + 1e-3)
+    [-0.9995, 0.9995]
     >>> [round(float(v), 3) for v in bn.moving_mean.value]
     [0.02]
     """
