@@ -91,7 +91,7 @@ class Optimizer:
         if scalar_tensors:
             state = {k: torch.tensor(float(v), dtype=torch.float32, device=device) for k, v in state.items()}
         for slot in self._slots:
-            state[slot] = [torch.full_like(p, self._slot_init(slot)) for p in params]
+            state[slot] = tuple(torch.full_like(p, self._slot_init(slot)) for p in params)
         self.state = state
 
     def _slot_init(self, slot: str) -> float:
@@ -104,7 +104,8 @@ class Optimizer:
         if self.weight_decay:
             params = torch._foreach_mul(params, 1.0 - lr * self.weight_decay)
         new_params, slots = self._update(params, grads, state, lr, t)
-        new_state = {"lr": lr, "t": t, **slots}
+        # tuples throughout, so a compiled step sees the same container types on every call
+        new_state = {"lr": lr, "t": t, **{k: tuple(v) for k, v in slots.items()}}
         return new_params, new_state
 
     def _update(self, params, grads, state, lr, t) -> tuple[Tensors, dict]:
@@ -180,10 +181,9 @@ class Adam(Optimizer):
 
     def _update(self, params, grads, state, lr, t):
         m = torch._foreach_lerp(state["m"], grads, 1 - self.beta_1)
-        v = torch._foreach_mul(state["v"], self.beta_2)
-        torch._foreach_addcmul_(v, grads, grads, value=1 - self.beta_2)  # v is new: no input changes
-        denom = torch._foreach_sqrt(v)
-        torch._foreach_add_(denom, self.epsilon)
+        v = torch._foreach_addcmul(torch._foreach_mul(state["v"], self.beta_2), grads, grads,
+                                   value=1 - self.beta_2)
+        denom = torch._foreach_add(torch._foreach_sqrt(v), self.epsilon)
         return _sub_scaled_ratio(params, m, denom, self._alpha(lr, t)), {"m": m, "v": v}
 
     def step_size(self, state, index):

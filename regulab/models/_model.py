@@ -34,6 +34,8 @@ class Model:
         self.optimizer: _optimizers.Optimizer | None = None
         self.loss: _losses.Loss | None = None
         self._metric_args: list = []
+        self.jit_compile = "auto"
+        self.steps_per_execution = 1
         self.compiled = False
         self.stop_training = False
         self.history = None
@@ -101,8 +103,9 @@ class Model:
                              f"`build(input_shape)` or `fit` first.")
 
     # -- compiling
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, device=None) -> None:
-        """Choose the optimizer, loss and metrics (names or objects), and the device.
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, device=None, jit_compile="auto",
+                steps_per_execution: int = 1) -> None:
+        """Choose the optimizer, loss and metrics (names or objects), the device and the engine.
 
         Args:
             optimizer: name (``'adam'``, ``'sgd'``, ...) or an ``optimizers.Optimizer``.
@@ -110,7 +113,18 @@ class Model:
             metrics: list of names or ``metrics.Metric`` objects; ``'accuracy'`` picks binary,
                 categorical or sparse accuracy from the loss, as Keras does.
             device: ``'cpu'``, ``'cuda'``, a torch.device, or None for ``regulab.set_device``'s.
+            jit_compile: ``True`` compiles the training step with ``torch.compile`` (captured as
+                CUDA graphs on a GPU); ``False`` runs it eagerly; ``"auto"`` (default) times the
+                first steps of each fit and compiles only when the fit is long enough to repay the
+                compile time, so it is never much slower than eager.
+            steps_per_execution: batches run per call of the (compiled) step; per-batch callbacks
+                are called once per call, as in Keras.
         """
+        if jit_compile not in ("auto", True, False):
+            raise ValueError("Invalid value for argument `jit_compile` of compile: expected 'auto', True or "
+                             f"False. Received: jit_compile={jit_compile!r}")
+        self.jit_compile = jit_compile
+        self.steps_per_execution = check_int("steps_per_execution", steps_per_execution, low=1, where="compile")
         if loss is None:
             raise ValueError("Invalid value for argument `loss` of compile: expected a loss name or object, "
                              "e.g. 'binary_crossentropy'. Received: loss=None")

@@ -88,5 +88,6 @@ def fit_model(model, x, y, *, batch_size, epochs, verbose, callbacks, validation
     spec = model._step_spec()
     model.history = _loop.run_epochs(model, spec, batches, epochs=epochs, initial_epoch=initial_epoch,
                                      verbose=verbose, callbacks=callbacks, validation=validation,
-                                     seed=seed, extra_params=extra)
+                                     seed=seed, extra_params=extra, jit_compile=model.jit_compile,
+                                     steps_per_execution=model.steps_per_execution)
     return model.history

@@ -16,7 +16,8 @@ import torch
 from regulab import _random
 from regulab.callbacks import CallbackList, History, ProgbarLogger
 from regulab.training import _data
-from regulab.training._step import StepSpec, make_eval_step, make_train_step, penalty_value
+from regulab.training._engine import Engine
+from regulab.training._step import StepSpec, make_eval_step, penalty_value
 
 _EVAL_BATCH = 4096  # inference batches: results do not depend on it, speed does
 _GATHER_LIMIT = 1 << 30  # bytes above which batches are gathered per step instead of per epoch
@@ -84,22 +85,31 @@ class ArrayBatches:
         self.generator = torch.Generator().manual_seed(seed)
         self.steps = _data.num_batches(self.n, batch_size)
 
-    def epoch(self) -> Iterator[tuple]:
+    def groups(self, k: int) -> Iterator[tuple]:
+        """One epoch as ``(xs, ys, ws, stacked)``: runs of ``k`` full batches stacked on a leading
+        axis (free views of the epoch's permuted copy), then the leftover batches one at a time."""
         x, y, w = self.x, self.y, self.w
         bs = self.batch_size
         if self.shuffle:
             perm = torch.randperm(self.n, generator=self.generator).to(x.device)
-            if x.element_size() * x.numel() <= _GATHER_LIMIT:
-                # one gather per epoch, then every batch is a free contiguous view
-                x, y = x.index_select(0, perm), y.index_select(0, perm)
-                w = None if w is None else w.index_select(0, perm)
-            else:
+            if x.element_size() * x.numel() > _GATHER_LIMIT:
                 for i in range(0, self.n, bs):
                     idx = perm[i:i + bs]
-                    yield x[idx], y[idx], None if w is None else w[idx]
+                    yield x[idx], y[idx], None if w is None else w[idx], False
                 return
-        for i in range(0, self.n, bs):
-            yield x[i:i + bs], y[i:i + bs], None if w is None else w[i:i + bs]
+            # one gather per epoch, then every batch is a free contiguous view
+            x, y = x.index_select(0, perm), y.index_select(0, perm)
+            w = None if w is None else w.index_select(0, perm)
+        full = self.n // bs
+        start = 0
+        if k > 1:
+            for g in range(0, full - k + 1, k):
+                lo, hi = g * bs, (g + k) * bs
+                yield (x[lo:hi].view(k, bs, *x.shape[1:]), y[lo:hi].view(k, bs, *y.shape[1:]),
+                       None if w is None else w[lo:hi].view(k, bs), True)
+                start = hi
+        for i in range(start, self.n, bs):
+            yield x[i:i + bs], y[i:i + bs], None if w is None else w[i:i + bs], False
 
 
 class IteratorBatches:
@@ -110,24 +120,30 @@ class IteratorBatches:
         self.steps = steps
         self.convert = convert
 
-    def epoch(self) -> Iterator[tuple]:
+    batch_size = None  # batches may differ in size: never compiled
+
+    def groups(self, k: int) -> Iterator[tuple]:
         for _ in range(self.steps):
             try:
                 item = next(self.iterator)
             except StopIteration:
                 return
-            yield self.convert(item)
+            yield (*self.convert(item), False)
 
 
 def run_epochs(model, spec: StepSpec, batches, *, epochs: int, initial_epoch: int, verbose: int,
-               callbacks, validation, seed: int, extra_params: dict) -> History:
+               callbacks, validation, seed: int, extra_params: dict, jit_compile="auto",
+               steps_per_execution: int = 1) -> History:
     """Train ``model`` and return its History. ``validation`` is (x, y, w) tensors or None."""
     device = model.device
     opt = spec.optimizer
-    trainable, buffer_vars = spec.trainable, spec.buffers
     if opt.state is None:
-        opt.build([v.value for v in trainable])
-    train_step = make_train_step(spec)
+        opt.build([v.value for v in spec.trainable])
+    k = steps_per_execution
+    engine = Engine(model, spec, jit_compile=jit_compile, steps_per_execution=k, seed=seed,
+                    total_steps=(epochs - initial_epoch) * batches.steps, batch_size=batches.batch_size)
+    engine.steps_done = initial_epoch * batches.steps
+    engine.total_steps += engine.steps_done
     history = History()
     cbs = CallbackList(list(callbacks or []), model=model)
     if verbose:
@@ -137,33 +153,26 @@ def run_epochs(model, spec: StepSpec, batches, *, epochs: int, initial_epoch: in
     if validation is not None:
         names += [f"val_{n}" for n in names]
     params = {"epochs": epochs, "steps": batches.steps, "verbose": verbose, "metrics": names,
-              "directions": _directions(spec), **extra_params}
+              "directions": _directions(spec), "steps_per_execution": k, **extra_params}
     cbs.set_model(model)
     cbs.set_params(params)
     model.stop_training = False
     batch_hooks = cbs.wants_train_batch_hooks
-    key32 = seed & 0xFFFFFFFF
-    step_count = initial_epoch * batches.steps
     cbs.on_train_begin()
     logs: dict = {}
     for epoch in range(initial_epoch, epochs):
         cbs.on_epoch_begin(epoch)
         acc = torch.zeros(spec.n_stats, device=device)
-        seen = 0
-        for b, (xb, yb, wb) in enumerate(batches.epoch()):
+        seen, b = 0, -1
+        for xs, ys, ws, stacked in batches.groups(k):
             if batch_hooks:
-                cbs.on_train_batch_begin(b)
-            key = _random.fold_in(key32, step_count)
-            new_p, new_b, opt.state, stats = train_step(
-                [v.value for v in trainable], [v.value for v in buffer_vars], opt.state, xb, yb, wb, key)
-            for var, value in zip(trainable, new_p):
-                var.value = value
-            for var, value in zip(buffer_vars, new_b):
-                var.value = value
-            acc += stats
-            seen += xb.shape[0]
-            step_count += 1
+                cbs.on_train_batch_begin(b + 1)
+            acc += engine.run_group(xs, ys, ws, stacked)
+            n_batches = xs.shape[0] if stacked else 1
+            seen += n_batches * xs.shape[1] if stacked else xs.shape[0]
+            b += n_batches
             if batch_hooks:
+                # once per execution, as Keras does with steps_per_execution
                 cbs.on_train_batch_end(b, RunningLogs(spec, acc, seen))
                 if model.stop_training:
                     break
@@ -174,6 +183,7 @@ def run_epochs(model, spec: StepSpec, batches, *, epochs: int, initial_epoch: in
         if model.stop_training:
             break
     cbs.on_train_end(logs)
+    history.params["engine"] = engine.decision
     return history
 
 

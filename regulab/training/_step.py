@@ -119,49 +119,77 @@ def _batch_stats(spec: StepSpec, const: _Constants, out, y, w, data_sum, penalty
     return torch.cat([head, *[m.batch_stats(y, pred, w) for m in spec.metrics]])
 
 
-def make_train_step(spec: StepSpec):
-    """Return the eager training step for ``spec`` (see the module docstring for its signature)."""
+def _objective(spec: StepSpec, autograd_penalized, params, buffers, x, y, w, key):
+    """The minimized objective and what the update needs besides its gradient.
+
+    Returns ``(objective, (out, data_sum, updates, activity))``: outputs, Σ w·loss, new values of
+    non-trainable variables by index, and the activity penalty (or None).
+    """
+    ctx = CallContext(list(params) + list(buffers), training=True, key=key)
+    out = spec.forward(x, ctx, spec.forward_logits)
+    data_sum = _data_sum(spec, out, y, w)
+    objective = data_sum / out.shape[0]
+    for i, reg in autograd_penalized:
+        term = reg.gradient_penalty(params[i])
+        if term is not None:
+            objective = objective + term
+    activity = None
+    for term in ctx.penalties:
+        objective = objective + term
+        activity = term if activity is None else activity + term
+    return objective, (out, data_sum, ctx.updates, activity)
+
+
+def _apply_update(spec: StepSpec, closed_form, const, params, buffers, opt_state, grads, aux, y, w):
+    """Everything after the gradient: closed-form penalty gradients, the optimizer, proximal L1,
+    new buffers and the batch's statistics."""
     optimizer = spec.optimizer
+    out, data_sum, updates, activity = aux
+    grads = list(grads)
+    penalty = _penalty_report(spec, params, buffers)
+    if activity is not None:
+        activity = activity.detach()
+        penalty = activity if penalty is None else penalty + activity
+    for i, reg in closed_form:
+        grads[i] = reg.add_gradient(grads[i], params[i])
+    new_params, new_opt_state = optimizer.apply(list(params), grads, opt_state)
+    new_params = list(new_params)
+    for i, lam in spec.proximal:
+        # soft-thresholding with each weight's own step size: Adam's per-parameter steps make a
+        # single lr * lambda threshold far too small to ever reach zero
+        p = new_params[i]
+        thresh = lam * optimizer.step_size(new_opt_state, i)
+        new_params[i] = torch.sign(p) * torch.clamp(p.abs() - thresh, min=0.0)
+    new_buffers = list(buffers)
+    offset = len(params)
+    for index, value in updates.items():
+        new_buffers[index - offset] = value.detach()
+    stats = _batch_stats(spec, const, out.detach(), y, w, data_sum.detach(), penalty)
+    return new_params, new_buffers, new_opt_state, stats
+
+
+def _split_penalties(spec: StepSpec):
+    """(closed-form, differentiated) penalized weights: built-in penalties know their gradient."""
+    closed = [(i, r) for i, r in spec.penalized if r.add_gradient(torch.zeros(1), torch.zeros(1)) is not None]
+    return closed, [(i, r) for i, r in spec.penalized if (i, r) not in closed]
+
+
+def make_train_step(spec: StepSpec):
+    """Return the eager training step for ``spec`` (see the module docstring for its signature).
+
+    Gradients come from ``torch.autograd.grad``, the cheapest way eagerly; the compiled engine
+    runs the same objective and update under ``torch.func`` instead.
+    """
     const = _Constants()
-    closed_form = [(i, r) for i, r in spec.penalized if r.add_gradient(torch.zeros(1), torch.zeros(1)) is not None]
-    autograd_pen = [(i, r) for i, r in spec.penalized if (i, r) not in closed_form]
+    closed_form, autograd_pen = _split_penalties(spec)
 
     def train_step(params: Tensors, buffers: Tensors, opt_state: dict, x, y, w, key):
         leaves = [p.detach().requires_grad_() for p in params]
         with torch.enable_grad():
-            ctx = CallContext(leaves + list(buffers), training=True, key=key)
-            out = spec.forward(x, ctx, spec.forward_logits)
-            data_sum = _data_sum(spec, out, y, w)
-            objective = data_sum / out.shape[0]
-            for i, reg in autograd_pen:
-                term = reg.gradient_penalty(leaves[i])
-                if term is not None:
-                    objective = objective + term
-            activity = None
-            for term in ctx.penalties:
-                objective = objective + term
-                activity = term.detach() if activity is None else activity + term.detach()
-            grads = list(torch.autograd.grad(objective, leaves))
+            objective, aux = _objective(spec, autograd_pen, leaves, buffers, x, y, w, key)
+            grads = torch.autograd.grad(objective, leaves)
         with torch.no_grad():
-            penalty = _penalty_report(spec, params, buffers)
-            if activity is not None:
-                penalty = activity if penalty is None else penalty + activity
-            for i, reg in closed_form:
-                grads[i] = reg.add_gradient(grads[i], params[i])
-            new_params, new_opt_state = optimizer.apply(list(params), grads, opt_state)
-            new_params = list(new_params)
-            for i, lam in spec.proximal:
-                # soft-thresholding with each weight's own step size: Adam's per-parameter steps make a
-                # single lr * lambda threshold far too small to ever reach zero
-                p = new_params[i]
-                thresh = lam * optimizer.step_size(new_opt_state, i)
-                new_params[i] = torch.sign(p) * torch.clamp(p.abs() - thresh, min=0.0)
-            new_buffers = list(buffers)
-            offset = len(params)
-            for index, value in ctx.updates.items():
-                new_buffers[index - offset] = value.detach()
-            stats = _batch_stats(spec, const, out.detach(), y, w, data_sum.detach(), penalty)
-        return new_params, new_buffers, new_opt_state, stats
+            return _apply_update(spec, closed_form, const, params, buffers, opt_state, grads, aux, y, w)
 
     return train_step
 
