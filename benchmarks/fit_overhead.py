@@ -1,11 +1,18 @@
-"""Per-step overhead of training the seed lesson's model: regulab ``fit`` against a hand-written
-eager PyTorch loop (index slicing, the fastest plain loop), in one process, alternating, several repeats.
+"""Per-step overhead of training the seed lesson's model: regulab ``fit`` (eager, and compiled with
+1 and K steps per call) against a hand-written eager PyTorch loop (index slicing, the fastest plain
+loop), in one process, alternating, several repeats.
 
 The model: Dense(64, relu, l2 0.01) -> Dense(1, sigmoid), Adam, binary cross-entropy, batch 32,
 20,000 samples x 100 features. Small models are bound by per-step overhead, not arithmetic, so this
 measures what a framework adds (or removes) per step. Keras is a third column when installed.
 
+Compiled columns are steady state (the model is compiled by a warm-up fit first; compile seconds
+are printed separately); the end-to-end line times a whole 20-epoch fit of a fresh model, compile
+included, against the hand-written loop's 20 epochs. On a GPU the compiled step is captured as CUDA
+graphs (``mode="reduce-overhead"``).
+
 Usage: python benchmarks/fit_overhead.py [--device cpu|cuda] [--repeats 5] [--epochs 3] [--n 20000]
+       [--k 8] [--no-compile] [--end-to-end]
 """
 from __future__ import annotations
 
@@ -61,7 +68,7 @@ def hand_loop(x, y, epochs, device) -> float:
     return time.perf_counter() - t
 
 
-def regulab_fit(x, y, epochs, device) -> float:
+def seed_model(device, jit=False, k=1):
     import regulab
     from regulab.layers import Dense
     from regulab.models import Sequential
@@ -70,12 +77,28 @@ def regulab_fit(x, y, epochs, device) -> float:
     model = Sequential([Dense(64, input_dim=100, activation="relu",
                               kernel_regularizer=regulab.regularizers.l2(0.01)),
                         Dense(1, activation="sigmoid")])
-    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"], device=device)
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"], device=device,
+                  jit_compile=jit, steps_per_execution=k)
+    return model
+
+
+def timed_fit(model, x, y, epochs, device) -> float:
     sync(device)
     t = time.perf_counter()
     model.fit(x, y, batch_size=BS, epochs=epochs, verbose=0, seed=0)
     sync(device)
     return time.perf_counter() - t
+
+
+def regulab_fit(x, y, epochs, device) -> float:
+    return timed_fit(seed_model(device), x, y, epochs, device)
+
+
+def compiled_runner(k: int, x, y, device):
+    """A model compiled once by a warm-up fit; returns (run, compile seconds)."""
+    model = seed_model(device, jit=True, k=k)
+    h = model.fit(x[:BS * k * 4], y[:BS * k * 4], batch_size=BS, epochs=1, verbose=0, seed=0)
+    return (lambda x, y, epochs, device: timed_fit(model, x, y, epochs, device)), h.params["compile_seconds"]
 
 
 def keras_fit(x, y, epochs, device) -> float | None:
@@ -100,6 +123,9 @@ def main(argv=None) -> dict:
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--n", type=int, default=20000)
+    p.add_argument("--k", type=int, default=None, help="steps per call (default 8 on CPU, 10 on GPU)")
+    p.add_argument("--no-compile", action="store_true", help="only the eager columns")
+    p.add_argument("--end-to-end", action="store_true", help="also time a whole 20-epoch fit")
     args = p.parse_args(argv)
     device = torch.device(args.device)
     x, y = make_data(args.n)
@@ -107,10 +133,21 @@ def main(argv=None) -> dict:
     # warm both paths (allocator, lazy imports) before timing
     hand_loop(x[:2000], y[:2000], 1, device)
     regulab_fit(x[:2000], y[:2000], 1, device)
-    times: dict[str, list[float]] = {"hand-written loop": [], "regulab fit": [], "keras fit": []}
+    runners = [("hand-written loop", hand_loop), ("regulab fit", regulab_fit)]
+    compile_s = {}
+    if not args.no_compile:
+        k = args.k or (10 if device.type == "cuda" else 8)
+        word = "captured" if device.type == "cuda" else "compiled"
+        for kk in (1, k):
+            run, secs = compiled_runner(kk, x, y, device)
+            name = f"regulab {word} K={kk}"
+            compile_s[name] = secs
+            runners.append((name, run))
+    times: dict[str, list[float]] = {name: [] for name, _ in runners}
+    times["keras fit"] = []
     for r in range(args.repeats):
-        # alternate the order so drift on a noisy machine hits both equally
-        runs = [("hand-written loop", hand_loop), ("regulab fit", regulab_fit)]
+        # alternate the order so drift on a noisy machine hits every column equally
+        runs = list(runners)
         if r % 2:
             runs.reverse()
         for name, fn in runs:
@@ -122,7 +159,7 @@ def main(argv=None) -> dict:
     base = statistics.median(times["hand-written loop"])
     print(f"seed model, batch {BS}, {args.n} samples x {args.epochs} epochs, device={device}, "
           f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.repeats} repeats (median)")
-    print(f"{'':20s} {'samples/s':>12s} {'steps/s':>10s} {'ratio vs hand loop':>20s}")
+    print(f"{'':24s} {'samples/s':>12s} {'steps/s':>10s} {'ratio vs hand loop':>20s}")
     result = {}
     for name, ts in times.items():
         if not ts:
@@ -130,9 +167,24 @@ def main(argv=None) -> dict:
         med = statistics.median(ts)
         pair = [b / t for b, t in zip(times["hand-written loop"], ts)]
         result[name] = base / med
-        print(f"{name:20s} {samples / med:12,.0f} {samples / BS / med:10,.0f} {base / med:12.2f}x "
-              f"(per-pair {min(pair):.2f}-{max(pair):.2f})")
+        extra = f", compile {compile_s[name]:.1f} s" if name in compile_s else ""
+        print(f"{name:24s} {samples / med:12,.0f} {samples / BS / med:10,.0f} {base / med:12.2f}x "
+              f"(per-pair {min(pair):.2f}-{max(pair):.2f}{extra})")
+    if args.end_to_end:
+        result.update(end_to_end(x, y, device, args.k or (10 if device.type == "cuda" else 8)))
     return result
+
+
+def end_to_end(x, y, device, k: int, epochs: int = 20) -> dict:
+    """A whole fit of a fresh model, compile included, against the hand loop, 20 epochs each."""
+    hand = hand_loop(x, y, epochs, device)
+    out = {}
+    for label, jit in (("auto", "auto"), ("compiled", True)):
+        t = timed_fit(seed_model(device, jit=jit, k=k), x, y, epochs, device)
+        out[f"end-to-end {label}"] = hand / t
+        print(f"end-to-end {x.shape[0]} samples x {epochs} epochs, jit_compile={jit!r}, K={k}: "
+              f"{t:.1f} s against the hand loop's {hand:.1f} s: {hand / t:.2f}x")
+    return out
 
 
 if __name__ == "__main__":

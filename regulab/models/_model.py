@@ -36,6 +36,7 @@ class Model:
         self._metric_args: list = []
         self.jit_compile = "auto"
         self.steps_per_execution = 1
+        self._compiled_steps: dict = {}
         self.compiled = False
         self.stop_training = False
         self.history = None
@@ -124,6 +125,7 @@ class Model:
             raise ValueError("Invalid value for argument `jit_compile` of compile: expected 'auto', True or "
                              f"False. Received: jit_compile={jit_compile!r}")
         self.jit_compile = jit_compile
+        self._compiled_steps = {}
         self.steps_per_execution = check_int("steps_per_execution", steps_per_execution, low=1, where="compile")
         if loss is None:
             raise ValueError("Invalid value for argument `loss` of compile: expected a loss name or object, "

@@ -102,12 +102,11 @@ class ArrayBatches:
             w = None if w is None else w.index_select(0, perm)
         full = self.n // bs
         start = 0
-        if k > 1:
-            for g in range(0, full - k + 1, k):
-                lo, hi = g * bs, (g + k) * bs
-                yield (x[lo:hi].view(k, bs, *x.shape[1:]), y[lo:hi].view(k, bs, *y.shape[1:]),
-                       None if w is None else w[lo:hi].view(k, bs), True)
-                start = hi
+        for g in range(0, full - k + 1, k):
+            lo, hi = g * bs, (g + k) * bs
+            yield (x[lo:hi].view(k, bs, *x.shape[1:]), y[lo:hi].view(k, bs, *y.shape[1:]),
+                   None if w is None else w[lo:hi].view(k, bs), True)
+            start = hi
         for i in range(start, self.n, bs):
             yield x[i:i + bs], y[i:i + bs], None if w is None else w[i:i + bs], False
 
@@ -184,6 +183,7 @@ def run_epochs(model, spec: StepSpec, batches, *, epochs: int, initial_epoch: in
             break
     cbs.on_train_end(logs)
     history.params["engine"] = engine.decision
+    history.params["compile_seconds"] = engine.compile_seconds
     return history
 
 

@@ -1,0 +1,105 @@
+"""The compiled engine gives the eager engine's results (compiles take seconds: keep this file small)."""
+import numpy as np
+import pytest
+import torch
+
+import regulab
+from regulab import regularizers
+from regulab.layers import BatchNormalization, Dense, Dropout
+from regulab.models import Sequential
+from regulab.training import _engine
+from tests.helpers import linear_data
+
+OPTIMIZERS = {
+    "sgd": lambda: regulab.optimizers.SGD(0.05, momentum=0.9, nesterov=True),
+    "adam": lambda: regulab.optimizers.Adam(0.01),
+    "adamw": lambda: regulab.optimizers.AdamW(0.01, weight_decay=0.01),
+    "rmsprop": lambda: regulab.optimizers.RMSprop(0.01, momentum=0.5, centered=True),
+    "adagrad": lambda: regulab.optimizers.Adagrad(0.05),
+}
+
+
+def _model(optimizer, jit, k=1):
+    regulab.set_random_seed(0)
+    model = Sequential([Dense(16, input_dim=20, activation="relu", kernel_regularizer=regularizers.l1(0.01, proximal=True),
+                              bias_regularizer=regularizers.l2(0.01)),
+                        BatchNormalization(), Dropout(0.3),
+                        Dense(1, activation="sigmoid", kernel_regularizer=regularizers.l1_l2(0.001, 0.01))])
+    model.compile(OPTIMIZERS[optimizer](), "binary_crossentropy", metrics=["accuracy", "auc"],
+                  jit_compile=jit, steps_per_execution=k)
+    return model
+
+
+def _fit(model):
+    x, y = linear_data(200, 20)
+    h = model.fit(x, y, batch_size=32, epochs=2, validation_split=0.2, verbose=0, seed=3)
+    return h, model.get_weights()
+
+
+@pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
+def test_compiled_step_matches_eager_with_every_optimizer(optimizer):
+    h_e, w_e = _fit(_model(optimizer, False))
+    h_c, w_c = _fit(_model(optimizer, True))
+    assert h_c.params["engine"] == "compiled" and h_e.params["engine"] == "eager"
+    for a, b in zip(w_e, w_c):
+        # same dropout masks (counter-based keys), same formulas: float rounding only
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    for name in h_e.history:
+        np.testing.assert_allclose(h_e.history[name], h_c.history[name], rtol=1e-4, atol=1e-5)
+    assert (w_c[0] == 0).any()  # proximal L1 still produces exact zeros when compiled
+
+
+def test_steps_per_execution_equals_single_steps_and_calls_hooks_per_execution():
+    calls = []
+
+    class Batches(regulab.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            calls.append(batch)
+
+    h1, w1 = _fit(_model("adam", False))
+    model = _model("adam", True, k=2)
+    x, y = linear_data(200, 20)
+    h3 = model.fit(x, y, batch_size=32, epochs=2, validation_split=0.2, verbose=0, seed=3, callbacks=[Batches()])
+    for a, b in zip(w1, model.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    # 160 training samples: 5 batches per epoch -> calls after batches 1, 3 (groups of 2), then 4 alone
+    assert calls == [1, 3, 4, 1, 3, 4]
+
+
+def test_auto_stays_eager_for_a_short_fit():
+    x, y = linear_data(64, 20)
+    h = _model("adam", "auto").fit(x, y, epochs=1, verbose=0)
+    assert h.params["engine"] == "eager"  # 2 steps: fewer than the probe
+
+
+def test_auto_decision_rule():
+    # 1,000 steps at 0.5 ms: 0.5 s of eager work never repays 20 s of compiling
+    assert not _engine.should_compile(1_000, 5e-4, 20.0)
+    # 2 million steps at 0.5 ms (1,000 s eager) repay it easily
+    assert _engine.should_compile(2_000_000, 5e-4, 20.0)
+
+
+def test_auto_compiles_a_long_fit(monkeypatch):
+    # pretend compiling is free, so a 25-step fit is "long"
+    monkeypatch.setattr(_engine, "_COLD_COMPILE_S", {"cpu": 0.0})
+    monkeypatch.setattr(_engine, "_WARM_COMPILE_S", 0.0)
+    x, y = linear_data(800, 20)
+    h = _model("adam", "auto").fit(x, y, batch_size=32, epochs=1, verbose=0)
+    assert h.params["engine"] == "compiled"
+
+
+def test_no_compiler_falls_back_with_one_warning(monkeypatch):
+    monkeypatch.setattr(_engine.shutil, "which", lambda name: None)
+    monkeypatch.setattr(_engine, "_warned_no_compiler", False)
+    x, y = linear_data(64, 20)
+    with pytest.warns(RuntimeWarning, match="no C\\+\\+ compiler"):
+        h = _model("adam", True).fit(x, y, epochs=1, verbose=0)
+    assert h.params["engine"] == "eager (no C++ compiler)"
+
+
+def test_invalid_switches():
+    model = Sequential([Dense(1, input_dim=2)])
+    with pytest.raises(ValueError, match="Invalid value for argument `jit_compile` of compile: expected 'auto', True or False. Received: jit_compile='yes'"):
+        model.compile("adam", "mse", jit_compile="yes")
+    with pytest.raises(ValueError, match=r"`steps_per_execution` of compile: expected an integer in \[1, inf\)"):
+        model.compile("adam", "mse", steps_per_execution=0)
