@@ -26,6 +26,29 @@ from regulab._validation import check_float, unknown_name
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "get", "serialize", "deserialize"]
 
 Tensors = list[torch.Tensor]
+
+
+class _MultiTensorOps:
+    """Multi-tensor ops by name (``_multi.lerp(a, b, w)``): torch's ``_foreach`` kernels eagerly
+    (one launch for all parameters); plain per-tensor ops inside ``torch.compile``, which fuses them
+    itself (and whose CUDA lowering of ``_foreach`` updates produced NaN in torch 2.11)."""
+
+    def __getattr__(self, name: str):
+        foreach = getattr(torch, f"_foreach_{name}")
+        single = getattr(torch, name)
+
+        def op(*args, **kwargs):
+            if not torch.compiler.is_compiling():
+                return foreach(*args, **kwargs)
+            lists = [a for a in args if isinstance(a, (list, tuple))]
+            scalars = [a for a in args if not isinstance(a, (list, tuple))]
+            return [single(*xs, *scalars, **kwargs) for xs in zip(*lists)]
+
+        self.__dict__[name] = op  # later look-ups skip __getattr__
+        return op
+
+
+_multi = _MultiTensorOps()
 Scalar = float | torch.Tensor  # Python numbers eagerly; 0-d tensors where a step is compiled
 
 
@@ -36,8 +59,8 @@ def _sqrt(x: Scalar) -> Scalar:
 def _sub_scaled_ratio(params: Tensors, num: Tensors, denom: Tensors, scale: Scalar) -> Tensors:
     """params - scale * num / denom, fused into one kernel when ``scale`` is a Python number."""
     if isinstance(scale, torch.Tensor):
-        return torch._foreach_sub(params, torch._foreach_mul(torch._foreach_div(num, denom), scale))
-    return torch._foreach_addcdiv(params, num, denom, value=-scale)
+        return _multi.sub(params, _multi.mul(_multi.div(num, denom), scale))
+    return _multi.addcdiv(params, num, denom, value=-scale)
 
 
 class Optimizer:
@@ -102,7 +125,7 @@ class Optimizer:
         t = state["t"] + 1
         lr = state["lr"]
         if self.weight_decay:
-            params = torch._foreach_mul(params, 1.0 - lr * self.weight_decay)
+            params = _multi.mul(params, 1.0 - lr * self.weight_decay)
         new_params, slots = self._update(params, grads, state, lr, t)
         # tuples throughout, so a compiled step sees the same container types on every call
         new_state = {"lr": lr, "t": t, **{k: tuple(v) for k, v in slots.items()}}
@@ -143,16 +166,16 @@ class SGD(Optimizer):
     def _update(self, params, grads, state, lr, t):
         if not self.momentum:
             if isinstance(lr, torch.Tensor):
-                return torch._foreach_sub(params, torch._foreach_mul(grads, lr)), {}
-            return torch._foreach_add(params, grads, alpha=-lr), {}
+                return _multi.sub(params, _multi.mul(grads, lr)), {}
+            return _multi.add(params, grads, alpha=-lr), {}
         # velocity = momentum * velocity - lr * g
-        scaled = torch._foreach_mul(grads, lr)
-        vel = torch._foreach_sub(torch._foreach_mul(state["velocity"], self.momentum), scaled)
+        scaled = _multi.mul(grads, lr)
+        vel = _multi.sub(_multi.mul(state["velocity"], self.momentum), scaled)
         if self.nesterov:
-            step = torch._foreach_sub(torch._foreach_mul(vel, self.momentum), scaled)
+            step = _multi.sub(_multi.mul(vel, self.momentum), scaled)
         else:
             step = vel
-        return torch._foreach_add(params, step), {"velocity": vel}
+        return _multi.add(params, step), {"velocity": vel}
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
@@ -180,10 +203,10 @@ class Adam(Optimizer):
         return lr * _sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
 
     def _update(self, params, grads, state, lr, t):
-        m = torch._foreach_lerp(state["m"], grads, 1 - self.beta_1)
-        v = torch._foreach_addcmul(torch._foreach_mul(state["v"], self.beta_2), grads, grads,
+        m = _multi.lerp(state["m"], grads, 1 - self.beta_1)
+        v = _multi.addcmul(_multi.mul(state["v"], self.beta_2), grads, grads,
                                    value=1 - self.beta_2)
-        denom = torch._foreach_add(torch._foreach_sqrt(v), self.epsilon)
+        denom = _multi.add(_multi.sqrt(v), self.epsilon)
         return _sub_scaled_ratio(params, m, denom, self._alpha(lr, t)), {"m": m, "v": v}
 
     def step_size(self, state, index):
@@ -221,21 +244,21 @@ class RMSprop(Optimizer):
 
     def _denominator(self, vel, avg):
         if avg is not None:
-            vel = torch._foreach_sub(vel, torch._foreach_mul(avg, avg))
-        return torch._foreach_sqrt(torch._foreach_add(vel, self.epsilon))
+            vel = _multi.sub(vel, _multi.mul(avg, avg))
+        return _multi.sqrt(_multi.add(vel, self.epsilon))
 
     def _update(self, params, grads, state, lr, t):
-        vel = torch._foreach_lerp(state["velocity"], torch._foreach_mul(grads, grads), 1 - self.rho)
+        vel = _multi.lerp(state["velocity"], _multi.mul(grads, grads), 1 - self.rho)
         slots = {"velocity": vel}
         avg = None
         if self.centered:
-            avg = slots["average_gradient"] = torch._foreach_lerp(state["average_gradient"], grads, 1 - self.rho)
+            avg = slots["average_gradient"] = _multi.lerp(state["average_gradient"], grads, 1 - self.rho)
         denom = self._denominator(vel, avg)
         if self.momentum <= 0:
             return _sub_scaled_ratio(params, grads, denom, lr), slots
-        inc = torch._foreach_mul(torch._foreach_div(grads, denom), lr)
-        inc = slots["momentum"] = torch._foreach_add(torch._foreach_mul(state["momentum"], self.momentum), inc)
-        return torch._foreach_sub(params, inc), slots
+        inc = _multi.mul(_multi.div(grads, denom), lr)
+        inc = slots["momentum"] = _multi.add(_multi.mul(state["momentum"], self.momentum), inc)
+        return _multi.sub(params, inc), slots
 
     def step_size(self, state, index):
         vel = state["velocity"][index]
@@ -264,8 +287,8 @@ class Adagrad(Optimizer):
         return self.initial_accumulator_value
 
     def _update(self, params, grads, state, lr, t):
-        acc = torch._foreach_add(state["accumulator"], torch._foreach_mul(grads, grads))
-        denom = torch._foreach_sqrt(torch._foreach_add(acc, self.epsilon))
+        acc = _multi.add(state["accumulator"], _multi.mul(grads, grads))
+        denom = _multi.sqrt(_multi.add(acc, self.epsilon))
         return _sub_scaled_ratio(params, grads, denom, lr), {"accumulator": acc}
 
     def step_size(self, state, index):

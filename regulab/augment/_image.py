@@ -27,6 +27,8 @@ from regulab.augment._resample import affine_transform
 FILL_MODES = {"nearest": "nearest", "constant": "constant", "reflect": "reflect",
               "wrap": "grid-wrap"}
 
+_DRAW_ROWS = 12
+
 _IDENTITY = {"theta": 0.0, "tx": 0.0, "ty": 0.0, "shear": 0.0, "zx": 1.0, "zy": 1.0,
              "flip_horizontal": False, "flip_vertical": False}
 
@@ -58,18 +60,17 @@ class ShiftRange:
             self.fraction = float(value) < 1
         self.active = self.kind == "choice" or float(value) != 0.0
 
-    def draw(self, n: int, size: int, sampler) -> torch.Tensor:
+    def from_uniform(self, value: torch.Tensor, sign: torch.Tensor, size: int) -> torch.Tensor:
+        """Shifts from two uniforms in [0, 1) per sample: one picks the value, one the sign."""
         if self.kind == "float":
             r = float(self.value)
-            shift = sampler.uniform((n,), -r, r)
-        elif self.kind == "int":
-            sign = torch.where(sampler.coin((n,)), -1.0, 1.0)
-            shift = sampler.integers((n,), 0, int(self.value)).to(torch.float32) * sign
-        else:
-            choices = torch.as_tensor(self.choices, dtype=torch.float32, device=sampler.device)
-            pick = choices[sampler.integers((n,), 0, len(self.choices))]
-            shift = pick * torch.where(sampler.coin((n,)), -1.0, 1.0)
-        return shift * size if self.fraction else shift
+            return (2 * value - 1) * r * (size if self.fraction else 1)
+        sign = torch.where(sign < 0.5, -1.0, 1.0).to(value.dtype)
+        if self.kind == "int":
+            return torch.floor(value * int(self.value)).clamp(max=int(self.value) - 1) * sign
+        choices = torch.as_tensor(self.choices, dtype=value.dtype, device=value.device)
+        index = torch.floor(value * len(choices)).long().clamp(max=len(choices) - 1)
+        return choices[index] * sign * (size if self.fraction else 1)
 
 
 def zoom_bounds(zoom_range, where: str, name: str = "zoom_range") -> tuple[float, float]:
@@ -143,27 +144,30 @@ class ImageAugmenter:
     def draw(self, n: int, height: int, width: int, sampler) -> dict:
         """Random parameters for ``n`` images: Keras's keys, one value per sample (a tensor), or
         the identity value (a Python number) where the transform is switched off."""
+        # one block of uniforms, a fixed row per parameter: a single draw per batch, and
+        # switching one transform on or off leaves the others' values unchanged
+        u = sampler.uniform((_DRAW_ROWS, n))
         p: dict = dict(_IDENTITY, channel_shift_intensity=None, brightness=None)
         if self.rotation_range:
-            p["theta"] = sampler.uniform((n,), -self.rotation_range, self.rotation_range)
+            p["theta"] = _between(u[0], -self.rotation_range, self.rotation_range)
         if self.width_shift.active:
-            p["tx"] = self.width_shift.draw(n, width, sampler)
+            p["tx"] = self.width_shift.from_uniform(u[1], u[2], width)
         if self.height_shift.active:
-            p["ty"] = self.height_shift.draw(n, height, sampler)
+            p["ty"] = self.height_shift.from_uniform(u[3], u[4], height)
         if self.shear_range:
-            p["shear"] = sampler.uniform((n,), -self.shear_range, self.shear_range)
+            p["shear"] = _between(u[5], -self.shear_range, self.shear_range)
         if self.zoom_range != (1.0, 1.0):
-            p["zx"] = sampler.uniform((n,), *self.zoom_range)
-            p["zy"] = sampler.uniform((n,), *self.zoom_range)
+            p["zx"] = _between(u[6], *self.zoom_range)
+            p["zy"] = _between(u[7], *self.zoom_range)
         if self.horizontal_flip:
-            p["flip_horizontal"] = sampler.coin((n,))
+            p["flip_horizontal"] = u[8] < 0.5
         if self.vertical_flip:
-            p["flip_vertical"] = sampler.coin((n,))
+            p["flip_vertical"] = u[9] < 0.5
         if self.channel_shift_range:
             r = self.channel_shift_range
-            p["channel_shift_intensity"] = sampler.uniform((n,), -r, r)
+            p["channel_shift_intensity"] = _between(u[10], -r, r)
         if self.brightness_range is not None:
-            p["brightness"] = sampler.uniform((n,), *self.brightness_range)
+            p["brightness"] = _between(u[11], *self.brightness_range)
         return p
 
     def apply(self, x: torch.Tensor, params: dict) -> torch.Tensor:
@@ -179,6 +183,10 @@ class ImageAugmenter:
         return x
 
 
+def _between(u: torch.Tensor, low: float, high: float) -> torch.Tensor:
+    return low + (high - low) * u
+
+
 def _is_identity(params: dict) -> bool:
     """True when no geometric parameter is given as a tensor or array or differs from identity."""
     for key, neutral in _IDENTITY.items():
@@ -189,14 +197,26 @@ def _is_identity(params: dict) -> bool:
 
 
 def keras_matrix(params: dict, height: int, width: int, like: torch.Tensor) -> torch.Tensor:
-    """The (N, 2, 3) row/column matrix of Keras's rotate . shift . shear . zoom, about the image
-    centre, followed by the flips."""
-    get = params.get
+    """The (N, 2, 3) row/column matrix of Keras's rotate . shift . shear . zoom about the image
+    centre, followed by the flips.
+
+    Written out entry by entry (about 30 elementwise operations rather than a dozen small
+    matrix products): on a GPU each operation is a kernel launch, and they dominate a batch.
+    With (x, y) = (column, row), ``A = R(theta) . Shear(s) . diag(zx, zy) . diag(fx, fy)`` and
+    the offset ``t + c - A . c`` about the centre ``c``, where a flip is ``f = -1``.
+    """
     kw = {"device": like.device, "dtype": like.dtype}
-    m = (geo.rotation(torch.as_tensor(get("theta", 0.0), **kw) * (math.pi / 180.0), **kw)
-         @ geo.translation(get("tx", 0.0), get("ty", 0.0), **kw)
-         @ geo.shear(get("shear", 0.0), **kw)
-         @ geo.zoom(get("zx", 1.0), get("zy", 1.0), **kw))
-    m = geo.centered(m, height, width) @ geo.flip(get("flip_horizontal", False),
-                                                  get("flip_vertical", False), height, width, **kw)
-    return geo.to_rowcol(m)
+    (theta, tx, ty, shear, zx, zy, fh, fv) = geo.as_batch(
+        *(params.get(k, v) for k, v in _IDENTITY.items()), **kw)
+    theta = theta * (math.pi / 180.0)
+    shear = shear * (math.pi / 180.0)
+    cos, sin = torch.cos(theta), torch.sin(theta)
+    shear_x, shear_y = -torch.sin(shear), torch.cos(shear)
+    fx, fy = 1 - 2 * fh, 1 - 2 * fv
+    a00, a10 = cos * zx * fx, sin * zx * fx
+    a01 = (cos * shear_x - sin * shear_y) * zy * fy
+    a11 = (sin * shear_x + cos * shear_y) * zy * fy
+    cx, cy = (width - 1) / 2.0, (height - 1) / 2.0
+    t0 = cos * tx - sin * ty + cx - a00 * cx - a01 * cy
+    t1 = sin * tx + cos * ty + cy - a10 * cx - a11 * cy
+    return torch.stack([a11, a10, t1, a01, a00, t0], dim=-1).view(-1, 2, 3)

@@ -7,8 +7,11 @@ from __future__ import annotations
 import torch
 
 
-def _per_sample(value, x: torch.Tensor) -> torch.Tensor:
-    t = torch.as_tensor(value, dtype=x.dtype, device=x.device)
+def _per_sample(value, x: torch.Tensor):
+    """A number as it is; a tensor or array as (N, 1, 1, ...) on ``x``'s device."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    t = torch.as_tensor(value).to(dtype=x.dtype, device=x.device)
     return t.reshape(-1, *([1] * (x.dim() - 1)))
 
 

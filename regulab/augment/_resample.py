@@ -86,12 +86,60 @@ def affine_transform(x: torch.Tensor, matrix: torch.Tensor, output_shape=None,
     n, h, w, _ = x.shape
     hout, wout = (h, w) if output_shape is None else (int(output_shape[0]), int(output_shape[1]))
     m = matrix.to(device=x.device, dtype=x.dtype).expand(n, 2, 3)
-    rows = torch.arange(hout, device=x.device, dtype=x.dtype).view(1, hout, 1)
-    cols = torch.arange(wout, device=x.device, dtype=x.dtype).view(1, 1, wout)
+    src = x.permute(0, 3, 1, 2)
+    if order == 1 and mode in _GRID_PADDING:
+        out = _sample_fast(src, m, hout, wout, mode, cval)
+    else:
+        out = _sample_folded(src, m, hout, wout, mode, cval, order)
+    return out.permute(0, 2, 3, 1)
+
+
+# bilinear modes that grid_sample's own padding reproduces exactly; "constant" is border
+# sampling masked afterwards, and PyTorch's "reflection" (about -0.5 and n-0.5, then clipped)
+# equals SciPy's "reflect" followed by its clamped neighbours
+_GRID_PADDING = {"nearest": "border", "constant": "border", "reflect": "reflection",
+                 "grid-constant": "zeros"}
+
+
+def _sample_fast(src, m, hout, wout, mode, cval):
+    """Bilinear resampling with the pixel map folded into grid_sample's normalized coordinates:
+    one broadcast add builds the grid, one grid_sample call reads it."""
+    n, _, h, w = src.shape
+    # align_corners=False: pixel p <-> normalized (2p + 1) / size - 1
+    a00, a01, b0 = m[:, 0, 0], m[:, 0, 1], m[:, 0, 2]
+    a10, a11, b1 = m[:, 1, 0], m[:, 1, 1], m[:, 1, 2]
+    cy, cx = (hout - 1) / 2.0, (wout - 1) / 2.0
+    # per sample, normalized input (x, y) = tx * gx + ty * gy + t0 over the output grid (gx, gy)
+    tx = torch.stack([a11 * wout / w, a01 * wout / h], dim=-1).view(n, 1, 1, 2)
+    ty = torch.stack([a10 * hout / w, a00 * hout / h], dim=-1).view(n, 1, 1, 2)
+    t0 = torch.stack([(2 * (a11 * cx + a10 * cy + b1) + 1) / w - 1,
+                      (2 * (a01 * cx + a00 * cy + b0) + 1) / h - 1], dim=-1).view(n, 1, 1, 2)
+    gx = ((2 * torch.arange(wout, device=src.device, dtype=src.dtype) + 1) / wout - 1)
+    gy = ((2 * torch.arange(hout, device=src.device, dtype=src.dtype) + 1) / hout - 1)
+    # two small broadcasts and one full-size add (cheaper than affine_grid's batched matmul)
+    grid = (gx.view(1, 1, wout, 1) * tx + t0) + gy.view(1, hout, 1, 1) * ty
+    grid_constant = mode == "grid-constant" and cval != 0
+    if grid_constant:
+        src = src - cval  # zero padding of (x - cval), plus cval, pads with cval
+    out = F.grid_sample(src, grid, mode="bilinear", padding_mode=_GRID_PADDING[mode],
+                        align_corners=False)
+    if grid_constant:
+        out = out + cval
+    if mode == "constant":
+        # inside [0, size-1] in pixels is inside [1/size - 1, 1 - 1/size] in normalized units
+        inside = (grid[..., 0].abs() <= 1 - 1 / w) & (grid[..., 1].abs() <= 1 - 1 / h)
+        out = torch.where(inside.unsqueeze(1), out, float(cval))
+    return out
+
+
+def _sample_folded(src, m, hout, wout, mode, cval, order):
+    """The general path: pixel coordinates folded by SciPy's rules, rounded for order 0."""
+    n, _, h, w = src.shape
+    rows = torch.arange(hout, device=src.device, dtype=src.dtype).view(1, hout, 1)
+    cols = torch.arange(wout, device=src.device, dtype=src.dtype).view(1, 1, wout)
     coef = m.reshape(n, 6, 1, 1)
     pr = coef[:, 0] * rows + coef[:, 1] * cols + coef[:, 2]
     pc = coef[:, 3] * rows + coef[:, 4] * cols + coef[:, 5]
-
     inside = None
     if mode == "constant":
         inside = (pr >= 0) & (pr <= h - 1) & (pc >= 0) & (pc <= w - 1)
@@ -100,8 +148,6 @@ def affine_transform(x: torch.Tensor, matrix: torch.Tensor, output_shape=None,
         pr, pc = torch.floor(pr + 0.5), torch.floor(pc + 0.5)
         if mode == "grid-wrap":
             pr, pc = torch.remainder(pr, h), torch.remainder(pc, w)
-
-    src = x.permute(0, 3, 1, 2)
     if mode == "grid-wrap" and order == 1:
         # points in (n-1, n) interpolate between the last and the first pixel: append the first
         # row and column so that one bilinear read sees both
@@ -109,15 +155,13 @@ def affine_transform(x: torch.Tensor, matrix: torch.Tensor, output_shape=None,
         src = torch.cat([src, src[:, :, :, :1]], dim=3)
     grid_constant = mode == "grid-constant"
     if grid_constant and cval != 0:
-        src = src - cval  # zero padding of (x - cval), plus cval, pads with cval
+        src = src - cval
     sh, sw = src.shape[2], src.shape[3]
     grid = torch.stack([(2 * pc + 1) / sw - 1, (2 * pr + 1) / sh - 1], dim=-1)
     out = F.grid_sample(src, grid, mode="bilinear" if order == 1 else "nearest",
                         padding_mode="zeros" if grid_constant else "border", align_corners=False)
-    out = out.permute(0, 2, 3, 1)
     if grid_constant and cval != 0:
         out = out + cval
     if inside is not None:
-        out = torch.where(inside.unsqueeze(-1), out, torch.as_tensor(cval, dtype=out.dtype,
-                                                                      device=out.device))
+        out = torch.where(inside.unsqueeze(1), out, float(cval))
     return out

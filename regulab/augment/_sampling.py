@@ -17,7 +17,8 @@ _GAMMA_ROUNDS = 8
 
 
 def fresh_key() -> int:
-    """A new 32-bit key from NumPy's global generator, so ``np.random.seed`` repeats it (as Keras)."""
+    """A new 32-bit key from NumPy's global generator: ``np.random.seed`` repeats it, as in
+    Keras."""
     return int(np.random.randint(0, 2**32, dtype=np.uint64))
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import torch
 
 from regulab._validation import check_choice, check_float
+from regulab.augment._geometry import as_batch
 from regulab.augment._image import ShiftRange, zoom_bounds
-from regulab.augment._resample import affine_transform
+from regulab.augment._resample import _fold, affine_transform
 from regulab.augment._sampling import Sampler
 
 #: fill modes for signals -> boundary modes of ``affine_transform``
@@ -41,19 +42,34 @@ def transform_signals(x: torch.Tensor, shift=0, scale=1.0, fill_mode: str = "wra
                                           where="transform_signals")]
     signals = _as_channels(x, "transform_signals")
     n, length, channels = signals.shape
-    # whole-step shifts read exact samples; a stretch needs interpolation
-    order = 0 if isinstance(scale, (int, float)) and scale == 1 else 1
     kw = {"dtype": signals.dtype, "device": signals.device}
-    shift = torch.as_tensor(shift, **kw).reshape(-1).expand(n)
-    scale = torch.as_tensor(scale, **kw).reshape(-1).expand(n)
+    shift = as_batch(shift, **kw)[0].expand(n)
+    if isinstance(scale, (int, float)) and scale == 1:
+        return _shift(signals, shift.view(n, 1), mode, cval).reshape(x.shape)
+    scale = as_batch(scale, **kw)[0].expand(n)
     center = (length - 1) / 2.0
     zero, one = torch.zeros_like(shift), torch.ones_like(shift)
     # the signal is a one-row image: the row is kept, column i reads scale*(i-centre)+centre-shift
     matrix = torch.stack([torch.stack([one, zero, zero], -1),
                           torch.stack([zero, scale, center * (1 - scale) - shift], -1)], 1)
     out = affine_transform(signals.reshape(n, 1, length, channels), matrix, mode=mode, cval=cval,
-                           order=order)
+                           order=1)
     return out.reshape(x.shape)
+
+
+def _shift(signals: torch.Tensor, shift: torch.Tensor, mode: str, cval: float) -> torch.Tensor:
+    """Pure shifts read whole samples: one gather, with SciPy's order-0 boundary rules."""
+    length = signals.shape[1]
+    pos = torch.arange(length, dtype=signals.dtype, device=signals.device).view(1, -1) - shift
+    pos = torch.floor(_fold(pos, length, mode) + 0.5)
+    if mode == "grid-wrap":
+        pos = torch.remainder(pos, length)
+    inside = (pos >= 0) & (pos <= length - 1)
+    index = pos.clamp(0, length - 1).long().unsqueeze(-1).expand(-1, -1, signals.shape[2])
+    out = torch.gather(signals, 1, index)
+    if mode == "grid-constant":
+        out = torch.where(inside.unsqueeze(-1), out, float(cval))
+    return out
 
 
 class SignalAugmenter:
@@ -92,12 +108,14 @@ class SignalAugmenter:
         signals = _as_channels(x, "SignalAugmenter")
         sampler = Sampler(source, signals.device)
         n, length = signals.shape[0], signals.shape[1]
+        u = sampler.uniform((3, n))
         shift = torch.zeros(n, device=signals.device)
         if self.shift.active:
-            shift = torch.round(self.shift.draw(n, length, sampler))
+            shift = torch.round(self.shift.from_uniform(u[0], u[1], length))
         scale = 1.0
         if self.scale_range != (1.0, 1.0):
-            scale = sampler.uniform((n,), *self.scale_range)
+            low, high = self.scale_range
+            scale = low + (high - low) * u[2]
         out = transform_signals(x, shift, scale, self.fill_mode, self.cval)
         if self.noise_stddev:
             out = out + self.noise_stddev * sampler.normal(tuple(out.shape)).to(out.dtype)

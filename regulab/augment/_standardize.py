@@ -19,9 +19,10 @@ class Statistics:
     """Fitted featurewise statistics, as NumPy arrays with Keras's shapes.
 
     Attributes:
-        mean: (1, 1, C) per-channel mean, or None.
-        std: (1, 1, C) per-channel standard deviation of the centred data, or None.
-        zca_whitening_matrix: (H*W*C, H*W*C), or None.
+        mean: per-channel mean, shaped to broadcast over one image ((1, 1, C) channels-last,
+            (C, 1, 1) channels-first), or None.
+        std: per-channel standard deviation of the centred data, shaped as ``mean``, or None.
+        zca_whitening_matrix: (H*W*C, H*W*C) on images flattened in their own layout, or None.
     """
 
     mean: np.ndarray | None = None
@@ -29,17 +30,20 @@ class Statistics:
     zca_whitening_matrix: np.ndarray | None = None
 
 
-def fit_statistics(x: np.ndarray, center: bool, std_normalization: bool, zca: bool,
-                   zca_epsilon: float) -> Statistics:
-    """Fit on channels-last training images ``x`` (N, H, W, C), computed in float64."""
+def fit_statistics(x: np.ndarray, channel_axis: int, center: bool, std_normalization: bool,
+                   zca: bool, zca_epsilon: float) -> Statistics:
+    """Fit on a batch of training images ``x`` (rank 4, channels on ``channel_axis``), in
+    float64."""
     x = np.array(x, dtype=np.float64)
     stats = Statistics()
-    channels = x.shape[-1]
+    axes = tuple(a for a in range(4) if a != channel_axis)
+    shape = [1, 1, 1]
+    shape[channel_axis - 1] = x.shape[channel_axis]
     if center:
-        stats.mean = x.mean(axis=(0, 1, 2)).reshape(1, 1, channels)
+        stats.mean = x.mean(axis=axes).reshape(shape)
         x -= stats.mean
     if std_normalization:
-        stats.std = x.std(axis=(0, 1, 2)).reshape(1, 1, channels)
+        stats.std = x.std(axis=axes).reshape(shape)
         x /= stats.std + _EPS
     if zca:
         n = len(x)
@@ -72,7 +76,7 @@ class Normalizer:
         return cached[1]
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        """Normalize a channels-last batch (N, H, W, C) in Keras's order."""
+        """Normalize a batch (N, ...) laid out as the fitted statistics, in Keras's order."""
         if self.rescale is not None:
             x = x * self.rescale
         dims = tuple(range(1, x.dim()))
