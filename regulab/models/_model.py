@@ -193,7 +193,7 @@ class Model:
     def fit(self, x=None, y=None, batch_size=None, epochs: int = 1, verbose="auto", callbacks=None,
             validation_split: float = 0.0, validation_data=None, shuffle: bool = True,
             class_weight=None, sample_weight=None, initial_epoch: int = 0, steps_per_epoch=None,
-            seed: int | None = None):
+            seed: int | None = None, mixup: float | None = None, cutmix: float | None = None):
         """Train the model; returns a ``callbacks.History``.
 
         Keras's arguments and meaning, with these differences: ``validation_split`` holds out a
@@ -201,6 +201,11 @@ class Model:
         samples, and says which split it made; ``seed`` makes the run repeatable bit for bit on CPU
         (shuffling, dropout masks, the split). ``x`` may be an iterator such as
         ``datagen.flow(x, y)``, with ``steps_per_epoch`` batches per epoch (default ``len(x)``).
+
+        ``mixup=alpha`` (Zhang et al., 2018) or ``cutmix=alpha`` (Yun et al., 2019) mix every
+        training batch with a shuffled copy of itself, labels included, for every cross-entropy
+        (integer labels are mixed through the loss); validation data is never mixed. Training
+        metrics then compare predictions with each sample's dominant label.
         """
         from regulab.training._fit import fit_model
 
@@ -208,7 +213,7 @@ class Model:
                          callbacks=callbacks, validation_split=validation_split,
                          validation_data=validation_data, shuffle=shuffle, class_weight=class_weight,
                          sample_weight=sample_weight, initial_epoch=initial_epoch,
-                         steps_per_epoch=steps_per_epoch, seed=seed)
+                         steps_per_epoch=steps_per_epoch, seed=seed, mixup=mixup, cutmix=cutmix)
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  return_dict: bool = False):

@@ -25,16 +25,16 @@ def make_functional_step(spec: StepSpec):
     closed_form, autograd_pen = [], list(spec.penalized)
 
     def objective(params, buffers, x, y, w, key):
-        value, (out, data_sum, updates, activity) = _objective(spec, autograd_pen, params, buffers, x, y, w, key)
+        value, (out, data_sum, updates, activity, y) = _objective(spec, autograd_pen, params, buffers, x, y, w, key)
         if activity is None:  # torch.func's auxiliary outputs must all be tensors
             activity = torch.zeros((), device=x.device)
-        return value, (out, data_sum, updates, activity)
+        return value, (out, data_sum, updates, activity, y)
 
     grad_fn = torch.func.grad(objective, has_aux=True)
 
     def step(params, buffers, opt_state, x, y, w, key):
         grads, aux = grad_fn(tuple(params), tuple(buffers), x, y, w, key)
-        return _apply_update(spec, closed_form, _fill, params, buffers, opt_state, grads, aux, y, w)
+        return _apply_update(spec, closed_form, _fill, params, buffers, opt_state, grads, aux, w)
 
     return step
 

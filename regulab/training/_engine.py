@@ -119,6 +119,8 @@ class Engine:
         if jit_compile is True or jit_compile == "auto":
             if batch_size is None:
                 self.decision = "eager (compiling needs fixed-size batches from arrays)"
+            elif spec.batch_mix is not None:
+                self.decision = "eager (mixup/cutmix draw Beta variates that are not compiled yet)"
             elif not compiler_available(self.device):
                 _warn_no_compiler()
                 self.decision = "eager (no C++ compiler)"

@@ -50,10 +50,28 @@ def _iterator_batches(model, it, steps_per_epoch):
     return _loop.IteratorBatches(it, steps, convert)
 
 
+def _batch_mix(mixup, cutmix):
+    """The mixing function for ``fit(mixup=alpha)`` or ``fit(cutmix=alpha)``, or None."""
+    from regulab import augment
+
+    if mixup is not None and cutmix is not None:
+        raise ValueError("Arguments `mixup` and `cutmix` of fit are exclusive: pass one alpha. "
+                         f"Received: mixup={mixup!r}, cutmix={cutmix!r}")
+    if mixup is not None:
+        alpha = check_float("mixup", mixup, low=0.0, low_open=True, where="fit")
+        return lambda x, y, key: augment.mixup(x, y, source=key, alpha=alpha)
+    if cutmix is not None:
+        alpha = check_float("cutmix", cutmix, low=0.0, low_open=True, where="fit")
+        return lambda x, y, key: augment.cutmix(x, y, source=key, alpha=alpha)
+    return None
+
+
 def fit_model(model, x, y, *, batch_size, epochs, verbose, callbacks, validation_split, validation_data,
-              shuffle, class_weight, sample_weight, initial_epoch, steps_per_epoch, seed):
+              shuffle, class_weight, sample_weight, initial_epoch, steps_per_epoch, seed, mixup=None,
+              cutmix=None):
     model._require_compiled("fit")
     epochs = check_int("epochs", epochs, low=0)
+    batch_mix = _batch_mix(mixup, cutmix)
     initial_epoch = check_int("initial_epoch", initial_epoch, low=0)
     verbose = _loop.resolve_verbose(verbose)
     validation_split = check_float("validation_split", validation_split, low=0.0, high=1.0, high_open=True)
@@ -86,6 +104,7 @@ def fit_model(model, x, y, *, batch_size, epochs, verbose, callbacks, validation
     if validation_data is not None:
         validation = _unpack_validation(model, validation_data)
     spec = model._step_spec()
+    spec.batch_mix = batch_mix
     model.history = _loop.run_epochs(model, spec, batches, epochs=epochs, initial_epoch=initial_epoch,
                                      verbose=verbose, callbacks=callbacks, validation=validation,
                                      seed=seed, extra_params=extra, jit_compile=model.jit_compile,

@@ -16,13 +16,15 @@ from typing import Callable, Sequence
 
 import torch
 
-from regulab import activations
+from regulab import _random, activations
+from regulab.augment import SparseMix
 from regulab.layers import CallContext, Variable
 from regulab.losses import Loss
 from regulab.metrics import Metric
 from regulab.optimizers import Optimizer
 
 Tensors = list[torch.Tensor]
+_MIX_STREAM = (1 << 24) - 1  # the random stream of batch mixing, apart from every layer's
 
 
 @dataclass
@@ -45,6 +47,8 @@ class StepSpec:
     penalized: list = field(default_factory=list)   # (position in trainable, regularizer)
     frozen_penalized: list = field(default_factory=list)  # (position in buffers, regularizer)
     proximal: list = field(default_factory=list)    # (position in trainable, l1 factor)
+    #: ``mix(x, y, key) -> (x, y)`` applied to each training batch (mixup, cutmix), or None
+    batch_mix: Callable | None = None
 
     @classmethod
     def build(cls, forward, loss, metrics, optimizer, variables, output_activation):
@@ -87,7 +91,10 @@ def _penalty_report(spec: StepSpec, params, buffers):
 
 def _data_sum(spec: StepSpec, out, y, w):
     """Σ w·loss over the batch (the batch loss times the batch size, as Keras reduces it)."""
-    per = spec.loss.per_sample(y, out, logits=spec.loss_logits)
+    if isinstance(y, SparseMix):  # mixed integer labels: the weighted pair of losses
+        per = y.loss(lambda t, p: spec.loss.per_sample(t, p, logits=spec.loss_logits), out)
+    else:
+        per = spec.loss.per_sample(y, out, logits=spec.loss_logits)
     if w is not None:
         per = per * w.reshape(-1, *([1] * (per.dim() - 1)))
     return per.sum()
@@ -122,9 +129,12 @@ def _batch_stats(spec: StepSpec, const: _Constants, out, y, w, data_sum, penalty
 def _objective(spec: StepSpec, autograd_penalized, params, buffers, x, y, w, key):
     """The minimized objective and what the update needs besides its gradient.
 
-    Returns ``(objective, (out, data_sum, updates, activity))``: outputs, Σ w·loss, new values of
-    non-trainable variables by index, and the activity penalty (or None).
+    Returns ``(objective, (out, data_sum, updates, activity, y))``: outputs, Σ w·loss, new values
+    of non-trainable variables by index, the activity penalty (or None) and the labels metrics
+    should see (the dominant label of each mixed pair under mixup/cutmix).
     """
+    if spec.batch_mix is not None:
+        x, y = spec.batch_mix(x, y, _random.fold_in(key, _MIX_STREAM))
     ctx = CallContext(list(params) + list(buffers), training=True, key=key)
     out = spec.forward(x, ctx, spec.forward_logits)
     data_sum = _data_sum(spec, out, y, w)
@@ -137,14 +147,16 @@ def _objective(spec: StepSpec, autograd_penalized, params, buffers, x, y, w, key
     for term in ctx.penalties:
         objective = objective + term
         activity = term if activity is None else activity + term
-    return objective, (out, data_sum, ctx.updates, activity)
+    if isinstance(y, SparseMix):
+        y = torch.where(y.lam >= 0.5, y.y_a, y.y_b)
+    return objective, (out, data_sum, ctx.updates, activity, y)
 
 
-def _apply_update(spec: StepSpec, closed_form, const, params, buffers, opt_state, grads, aux, y, w):
+def _apply_update(spec: StepSpec, closed_form, const, params, buffers, opt_state, grads, aux, w):
     """Everything after the gradient: closed-form penalty gradients, the optimizer, proximal L1,
     new buffers and the batch's statistics."""
     optimizer = spec.optimizer
-    out, data_sum, updates, activity = aux
+    out, data_sum, updates, activity, y = aux
     grads = list(grads)
     penalty = _penalty_report(spec, params, buffers)
     if activity is not None:
@@ -189,7 +201,7 @@ def make_train_step(spec: StepSpec):
             objective, aux = _objective(spec, autograd_pen, leaves, buffers, x, y, w, key)
             grads = torch.autograd.grad(objective, leaves)
         with torch.no_grad():
-            return _apply_update(spec, closed_form, const, params, buffers, opt_state, grads, aux, y, w)
+            return _apply_update(spec, closed_form, const, params, buffers, opt_state, grads, aux, w)
 
     return train_step
 

@@ -1,0 +1,62 @@
+import re
+
+import numpy as np
+import pytest
+import torch
+
+import regulab
+from regulab.layers import Dense, Flatten
+from regulab.models import Sequential
+from regulab.training._step import _data_sum
+from tests.helpers import linear_data
+
+
+def _classifier(loss, units):
+    regulab.set_random_seed(0)
+    model = Sequential([Dense(16, input_dim=20, activation="relu"), Dense(units, activation="softmax" if units > 1 else "sigmoid")])
+    model.compile(regulab.optimizers.Adam(0.01), loss, metrics=["accuracy"])
+    return model
+
+
+@pytest.mark.parametrize("kind", ["binary", "categorical", "sparse"])
+@pytest.mark.parametrize("how", ["mixup", "cutmix"])
+def test_mixing_trains_for_every_cross_entropy(kind, how):
+    x, yb = linear_data(256, 20)
+    loss, units, y = {"binary": ("binary_crossentropy", 1, yb),
+                      "categorical": ("categorical_crossentropy", 2, np.eye(2)[yb.astype(int)]),
+                      "sparse": ("sparse_categorical_crossentropy", 2, yb.astype(int))}[kind]
+    model = _classifier(loss, units)
+    h = model.fit(x, y, epochs=15, verbose=0, seed=0, validation_data=(x, y), **{how: 0.4})
+    assert h.history["val_accuracy"][-1] > 0.8
+    assert np.isfinite(h.history["loss"]).all()
+
+
+def test_sparse_mixed_loss_equals_loss_on_mixed_one_hot_targets():
+    from regulab.augment import mixup
+    x = torch.randn(8, 3)
+    y = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1])
+    logits = torch.randn(8, 3)
+    _, mixed = mixup(x, y, source=3, alpha=0.5)
+    m = _classifier("sparse_categorical_crossentropy", 3)
+    spec = m._step_spec()
+    spec.loss_logits = True
+    got = _data_sum(spec, logits, mixed, None)
+    target = mixed.one_hot(3)
+    ref = -(target * torch.log_softmax(logits, -1)).sum()
+    torch.testing.assert_close(got, ref)
+
+
+def test_mixing_arguments_are_checked():
+    x, y = linear_data(32, 20)
+    model = _classifier("binary_crossentropy", 1)
+    with pytest.raises(ValueError, match="Arguments `mixup` and `cutmix` of fit are exclusive"):
+        model.fit(x, y, mixup=0.2, cutmix=1.0, verbose=0)
+    with pytest.raises(ValueError, match=re.escape("Invalid value for argument `mixup` of fit: expected a float in (0, inf). Received: mixup=0")):
+        model.fit(x, y, mixup=0, verbose=0)
+
+
+def test_validation_is_never_mixed():
+    x, y = linear_data(128, 20)
+    model = _classifier("binary_crossentropy", 1)
+    h = model.fit(x, y, epochs=1, verbose=0, validation_data=(x, y), mixup=0.4)
+    assert h.history["val_loss"][0] == pytest.approx(model.evaluate(x, y, verbose=0)[0], rel=1e-6)
