@@ -13,14 +13,15 @@ engine built for small models.
 >>> model.count_params()
 6529
 """
-from regulab import (activations, callbacks, datasets, initializers, lab, layers, losses, metrics,
-                     models, optimizers, regularizers)
+from regulab import (activations, augment, callbacks, datasets, initializers, lab, layers, losses,
+                     metrics, models, optimizers, preprocessing, regularizers)
 from regulab._device import get_device, set_device
 from regulab._seed import set_random_seed
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "activations", "callbacks", "datasets", "initializers", "lab", "layers", "losses", "metrics",
-    "models", "optimizers", "regularizers", "set_device", "get_device", "set_random_seed", "__version__",
+    "activations", "augment", "callbacks", "datasets", "initializers", "lab", "layers", "losses",
+    "metrics", "models", "optimizers", "preprocessing", "regularizers", "set_device", "get_device",
+    "set_random_seed", "__version__",
 ]

@@ -10,7 +10,8 @@ from regulab import layers as L
 from regulab.layers import CallContext
 
 PACKAGES = ["regulab", "regulab.layers", "regulab.models", "regulab.callbacks", "regulab.regularizers",
-            "regulab.optimizers", "regulab.losses", "regulab.metrics", "regulab.lab", "regulab.datasets"]
+            "regulab.optimizers", "regulab.losses", "regulab.metrics", "regulab.lab", "regulab.datasets",
+            "regulab.augment", "regulab.preprocessing", "regulab.preprocessing.image"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

@@ -5,7 +5,7 @@ import torch
 
 from regulab.augment import MODES, ImageAugmenter, Sampler, affine_transform, cutmix, mixup
 from regulab.layers import CallContext
-from regulab.layers._augmentation import RandomCrop, RandomRotation, RandomShift
+from regulab.layers import RandomCrop, RandomRotation, RandomShift
 from regulab.preprocessing.image import ImageDataGenerator
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")

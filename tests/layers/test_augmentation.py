@@ -5,7 +5,7 @@ import scipy.ndimage as ndi
 import torch
 
 from regulab.layers import CallContext
-from regulab.layers._augmentation import (RandomBrightness, RandomContrast, RandomCrop,
+from regulab.layers import (RandomBrightness, RandomContrast, RandomCrop,
                                           RandomFlip, RandomRotation, RandomShift,
                                           RandomTranslation, RandomZoom)
 
