@@ -17,7 +17,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from regulab._validation import check_float, unknown_name
+from regulab._registry import Registry
+from regulab._validation import check_float
 
 __all__ = ["Loss", "BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy",
            "MeanSquaredError", "MeanAbsoluteError", "Huber", "get", "serialize", "deserialize"]
@@ -183,26 +184,8 @@ _NAMES = {
 }
 
 
-def get(identifier) -> Loss:
-    """Resolve a name (``'binary_crossentropy'``, ``'mse'``, ...) or an instance to a loss."""
-    if isinstance(identifier, Loss):
-        return identifier
-    if isinstance(identifier, str):
-        cls = _NAMES.get(identifier.lower())
-        if cls is None:
-            raise unknown_name("loss", identifier, _NAMES)
-        return cls()
-    raise TypeError(f"A loss must be a name or a Loss instance. Received: {identifier!r}")
-
-
-def serialize(loss: Loss) -> dict:
-    if type(loss).__name__ not in _CLASSES:
-        raise ValueError(f"Cannot save the custom loss {loss!r}.")
-    return {"class_name": type(loss).__name__, "config": loss.get_config()}
-
-
-def deserialize(spec: dict) -> Loss:
-    cls = _CLASSES.get(spec.get("class_name"))
-    if cls is None:
-        raise ValueError(f"Unknown loss class {spec.get('class_name')!r} in saved config.")
-    return cls(**spec.get("config", {}))
+_REGISTRY = Registry("loss", Loss, _NAMES, _CLASSES)
+#: resolve a name (``'binary_crossentropy'``, ``'mse'``, ...) or an instance to a loss
+get = _REGISTRY.get
+serialize = _REGISTRY.serialize
+deserialize = _REGISTRY.deserialize

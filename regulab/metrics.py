@@ -159,42 +159,40 @@ def _confusion(y_true, y_pred, sample_weight, threshold):
     return tp, fp, fn
 
 
-class Precision(Metric):
+class _ConfusionRatio(Metric):
+    """TP / (TP + other) at a threshold, where ``other`` is FP (precision) or FN (recall)."""
+
+    n_stats = 2
+    _other = "fp"
+
+    def __init__(self, thresholds: float = 0.5, name=None):
+        self.thresholds = check_float("thresholds", thresholds, low=0.0, high=1.0, where=type(self).__name__)
+        super().__init__(name)
+
+    def batch_stats(self, y_true, y_pred, sample_weight):
+        tp, fp, fn = _confusion(y_true, y_pred, sample_weight, self.thresholds)
+        return torch.stack([tp, fp if self._other == "fp" else fn])
+
+    def result_from(self, totals, weight_total):
+        tp, other = totals
+        return tp / (tp + other) if tp + other else 0.0
+
+    def get_config(self):
+        return {"name": self.name, "thresholds": self.thresholds}
+
+
+class Precision(_ConfusionRatio):
     """TP / (TP + FP) at ``thresholds`` (default 0.5), counting every output unit (micro)."""
 
     default_name = "precision"
-    n_stats = 2
-
-    def __init__(self, thresholds: float = 0.5, name=None):
-        self.thresholds = check_float("thresholds", thresholds, low=0.0, high=1.0, where="Precision")
-        super().__init__(name)
-
-    def batch_stats(self, y_true, y_pred, sample_weight):
-        tp, fp, _ = _confusion(y_true, y_pred, sample_weight, self.thresholds)
-        return torch.stack([tp, fp])
-
-    def result_from(self, totals, weight_total):
-        tp, fp = totals
-        return tp / (tp + fp) if tp + fp else 0.0
+    _other = "fp"
 
 
-class Recall(Metric):
+class Recall(_ConfusionRatio):
     """TP / (TP + FN) at ``thresholds`` (default 0.5), counting every output unit (micro)."""
 
     default_name = "recall"
-    n_stats = 2
-
-    def __init__(self, thresholds: float = 0.5, name=None):
-        self.thresholds = check_float("thresholds", thresholds, low=0.0, high=1.0, where="Recall")
-        super().__init__(name)
-
-    def batch_stats(self, y_true, y_pred, sample_weight):
-        tp, _, fn = _confusion(y_true, y_pred, sample_weight, self.thresholds)
-        return torch.stack([tp, fn])
-
-    def result_from(self, totals, weight_total):
-        tp, fn = totals
-        return tp / (tp + fn) if tp + fn else 0.0
+    _other = "fn"
 
 
 class AUC(Metric):

@@ -21,7 +21,8 @@ from typing import Sequence
 
 import torch
 
-from regulab._validation import check_float, unknown_name
+from regulab._registry import Registry
+from regulab._validation import check_float
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "get", "serialize", "deserialize"]
 
@@ -303,26 +304,8 @@ _CLASSES = {"SGD": SGD, "Adam": Adam, "AdamW": AdamW, "RMSprop": RMSprop, "Adagr
 _NAMES = {name.lower(): cls for name, cls in _CLASSES.items()}
 
 
-def get(identifier) -> Optimizer:
-    """Resolve a name (``'adam'``, ``'sgd'``, ...) or an instance to an optimizer."""
-    if isinstance(identifier, Optimizer):
-        return identifier
-    if isinstance(identifier, str):
-        cls = _NAMES.get(identifier.lower())
-        if cls is None:
-            raise unknown_name("optimizer", identifier, _NAMES)
-        return cls()
-    raise TypeError(f"An optimizer must be a name or an Optimizer. Received: {identifier!r}")
-
-
-def serialize(opt: Optimizer) -> dict:
-    if type(opt).__name__ not in _CLASSES:
-        raise ValueError(f"Cannot save the custom optimizer {opt!r}.")
-    return {"class_name": type(opt).__name__, "config": opt.get_config()}
-
-
-def deserialize(spec: dict) -> Optimizer:
-    cls = _CLASSES.get(spec.get("class_name"))
-    if cls is None:
-        raise ValueError(f"Unknown optimizer class {spec.get('class_name')!r} in saved config.")
-    return cls(**spec.get("config", {}))
+_REGISTRY = Registry("optimizer", Optimizer, _NAMES, _CLASSES)
+#: resolve a name (``'adam'``, ``'sgd'``, ...) or an instance to an optimizer
+get = _REGISTRY.get
+serialize = _REGISTRY.serialize
+deserialize = _REGISTRY.deserialize

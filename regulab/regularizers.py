@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import torch
 
-from regulab._validation import check_float, unknown_name
+from regulab._registry import Registry
+from regulab._validation import check_float
 
 __all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2", "get", "serialize", "deserialize"]
 
@@ -156,30 +157,17 @@ _CLASSES = {"L1": L1, "L2": L2, "L1L2": L1L2}
 _NAMES = {"l1": l1, "l2": l2, "l1_l2": l1_l2}
 
 
+_REGISTRY = Registry("regularizer", Regularizer, _NAMES, _CLASSES)
+
+
 def get(identifier) -> Regularizer | None:
     """Resolve ``None``, a name (``'l1'``, ``'l2'``, ``'l1_l2'``: factor 0.01) or an instance."""
-    if identifier is None or isinstance(identifier, Regularizer):
-        return identifier
-    if isinstance(identifier, str):
-        factory = _NAMES.get(identifier.lower())
-        if factory is None:
-            raise unknown_name("regularizer", identifier, _NAMES)
-        return factory()
-    raise TypeError(f"A regularizer must be a name or a Regularizer. Received: {identifier!r}")
+    return None if identifier is None else _REGISTRY.get(identifier)
 
 
 def serialize(reg: Regularizer | None) -> dict | None:
-    if reg is None:
-        return None
-    if type(reg).__name__ not in _CLASSES:
-        raise ValueError(f"Cannot save the custom regularizer {reg!r}; use L1, L2 or L1L2.")
-    return {"class_name": type(reg).__name__, "config": reg.get_config()}
+    return None if reg is None else _REGISTRY.serialize(reg)
 
 
 def deserialize(spec: dict | None) -> Regularizer | None:
-    if spec is None:
-        return None
-    cls = _CLASSES.get(spec.get("class_name"))
-    if cls is None:
-        raise ValueError(f"Unknown regularizer class {spec.get('class_name')!r} in saved config.")
-    return cls(**spec.get("config", {}))
+    return None if spec is None else _REGISTRY.deserialize(spec)

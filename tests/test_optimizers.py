@@ -327,7 +327,7 @@ def test_unknown_name_suggests_the_closest():
 
 
 def test_get_rejects_other_types():
-    with pytest.raises(TypeError, match=re.escape("An optimizer must be a name or an Optimizer. Received: 3")):
+    with pytest.raises(TypeError, match=re.escape("An optimizer must be a name or an Optimizer instance. Received: 3")):
         optimizers.get(3)
 
 

@@ -140,7 +140,7 @@ def test_unknown_name_suggests_the_closest():
 
 
 def test_get_rejects_other_types():
-    with pytest.raises(TypeError, match=re.escape("A regularizer must be a name or a Regularizer. Received: 0.01")):
+    with pytest.raises(TypeError, match=re.escape("A regularizer must be a name or a Regularizer instance. Received: 0.01")):
         regularizers.get(0.01)
 
 
