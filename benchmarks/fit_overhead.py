@@ -102,6 +102,10 @@ def compiled_runner(k: int, x, y, device):
 
 
 def keras_fit(x, y, epochs, device) -> float | None:
+    import os
+
+    # Keras 3 on the same engine when no backend is chosen (TensorFlow is rarely installed beside torch)
+    os.environ.setdefault("KERAS_BACKEND", "torch")
     try:
         import keras
     except ImportError:
@@ -144,7 +148,7 @@ def main(argv=None) -> dict:
             compile_s[name] = secs
             runners.append((name, run))
     times: dict[str, list[float]] = {name: [] for name, _ in runners}
-    times["keras fit"] = []
+    times["keras fit"] = []  # Keras 3, backend from KERAS_BACKEND (default here: torch)
     for r in range(args.repeats):
         # alternate the order so drift on a noisy machine hits every column equally
         runs = list(runners)
