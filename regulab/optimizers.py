@@ -84,6 +84,9 @@ class Optimizer:
         self.weight_decay = (None if weight_decay is None
                              else check_float("weight_decay", weight_decay, low=0.0, where=name))
         self.state: dict | None = None
+        #: ids of the variables ``state`` belongs to, and the model they belong to (set by fit)
+        self.trained_variables: tuple = ()
+        self.owner = None
 
     # -- the learning rate lives in the state once training has started (as a 0-d tensor where the
     # step is compiled, so that changing it never changes the compiled code).

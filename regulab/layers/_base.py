@@ -38,7 +38,8 @@ class Variable:
         return tuple(self.value.shape)
 
     def numpy(self):
-        return self.value.detach().cpu().numpy()
+        """A copy of the value as a NumPy array (never a view of the live weights)."""
+        return self.value.detach().cpu().numpy().copy()
 
     def __repr__(self) -> str:
         return f"<Variable {self.name} shape={self.shape} trainable={self.trainable}>"
@@ -129,12 +130,13 @@ class Layer:
             bad = next(iter(kwargs))
             raise TypeError(f"{type(self).__name__} got an unexpected keyword argument '{bad}'.")
         self.name = name or unique_name(_snake(type(self).__name__))
+        self._variables: list[Variable] = []
+        self._frozen_names: set[str] = set()  # weights that are never trained (moving statistics)
         self.trainable = bool(trainable)
         if input_dim is not None:
             input_shape = (check_int("input_dim", input_dim, low=1, where=type(self).__name__),)
         self._input_shape_arg = (None if input_shape is None
                                  else normalize_shape(input_shape, "input_shape", type(self).__name__))
-        self._variables: list[Variable] = []
         self.built = False
         self.input_shape: Shape | None = None
         self.output_shape: Shape | None = None
@@ -175,8 +177,22 @@ class Layer:
                    regularizer=None, trainable: bool = True) -> Variable:
         value = initializers.get(initializer)(tuple(shape)).to(torch.float32)
         var = Variable(f"{self.name}/{name}", value, trainable and self.trainable, regularizer)
+        if not trainable:
+            self._frozen_names.add(var.name)
         self._variables.append(var)
         return var
+
+    @property
+    def trainable(self) -> bool:
+        """Whether fit updates this layer's weights. Setting it freezes or unfreezes them (call
+        ``compile`` again afterwards, as in Keras); moving statistics are never trained."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        for var in self._variables:
+            var.trainable = self._trainable and var.name not in self._frozen_names
 
     # -- weights
     @property

@@ -92,7 +92,8 @@ class Dense(Layer):
 
     def call(self, x, ctx):
         out = self.activation(self.pre_activation(x, ctx))
-        if self.activity_regularizer is not None and ctx.training:
+        if self.activity_regularizer is not None:
+            # in training and in evaluation alike, as Keras counts it in loss and val_loss
             ctx.penalties.append(self.activity_regularizer(out) / out.shape[0])
         return out
 

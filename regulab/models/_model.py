@@ -5,6 +5,7 @@ input/output shapes. Everything about training lives in ``regulab.training``.
 """
 from __future__ import annotations
 
+import weakref
 from typing import Sequence
 
 import numpy as np
@@ -130,7 +131,14 @@ class Model:
         if loss is None:
             raise ValueError("Invalid value for argument `loss` of compile: expected a loss name or object, "
                              "e.g. 'binary_crossentropy'. Received: loss=None")
-        self.optimizer = _optimizers.get(optimizer)
+        optimizer = _optimizers.get(optimizer)
+        owner = optimizer.owner() if optimizer.owner is not None else None
+        if owner is not None and owner is not self and optimizer.state is not None:
+            raise ValueError(f"The optimizer {optimizer!r} already trains model '{owner.name}' and holds its "
+                             f"moments; give each model its own optimizer (e.g. optimizer='adam' or a new "
+                             f"instance).")
+        optimizer.owner = weakref.ref(self)
+        self.optimizer = optimizer
         self.loss = _losses.get(loss)
         if metrics is None:
             metrics = []
@@ -158,8 +166,10 @@ class Model:
         for i, name in enumerate(names):  # Keras numbers repeated names: auc, auc_1
             if names.index(name) != i:
                 metrics[i].name = f"{name}_{names[:i].count(name)}"
-        return StepSpec.build(self._forward, self.loss, metrics, self.optimizer, self.weights,
+        spec = StepSpec.build(self._forward, self.loss, metrics, self.optimizer, self.weights,
                               self._output_activation())
+        spec.has_activity = any(getattr(layer, "activity_regularizer", None) is not None for layer in self.layers)
+        return spec
 
     def _require_compiled(self, what: str) -> None:
         if not self.compiled:
@@ -178,7 +188,8 @@ class Model:
     def _check_input_shape(self, shape: tuple) -> None:
         self.layers[0]._check_input_shape(shape)
 
-    def _arrays(self, x, y, sample_weight=None, class_weight=None):
+    def _arrays(self, x, y, sample_weight=None):
+        """Checked device tensors ``(x, y, sample_weight or None, class labels or None)``."""
         xt = self._inputs(x, "fit")
         if y is None:
             raise ValueError("Argument `y` is required when `x` is an array; pass the targets.")
@@ -186,7 +197,7 @@ class Model:
                             sample_weight=None if sample_weight is None else _data.as_array(sample_weight, "sample_weight"))
         yt = _data.prepare_targets(y, self.loss.target_kind, tuple(self.output_shape), self.device)
         labels = _data.class_labels(yt, self.loss.target_kind)
-        w = _data.sample_weights(xt.shape[0], labels, class_weight, sample_weight, self.device)
+        w = _data.check_sample_weight(xt.shape[0], sample_weight, self.device)
         return xt, yt, w, labels
 
     # -- training

@@ -182,7 +182,9 @@ def _restore_optimizer(model, blob: bytes, path) -> None:
     except Exception as e:
         raise _fail(path, f"the optimizer state is not valid safetensors data ({e})") from None
     opt = model.optimizer
-    opt.build([v.value for v in model.weights if v.trainable])
+    trainable = [v for v in model.weights if v.trainable]
+    opt.build([v.value for v in trainable])
+    opt.trained_variables = tuple(id(v) for v in trainable)
     for key in list(opt.state):
         if isinstance(opt.state[key], (list, tuple)):
             opt.state[key] = [flat.get(f"{key}/{i}", t) for i, t in enumerate(opt.state[key])]

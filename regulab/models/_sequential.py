@@ -87,7 +87,10 @@ class Sequential(Model):
 
     def _output_activation(self):
         last = self._layers[-1] if self._layers else None
-        if last is not None and hasattr(last, "pre_activation"):
+        # the stable logits path skips the last layer's activation, and so the penalty on its
+        # output: keep the plain path when there is one
+        if (last is not None and hasattr(last, "pre_activation")
+                and getattr(last, "activity_regularizer", None) is None):
             return last.activation
         return activations.linear
 

@@ -67,6 +67,11 @@ def prepare_targets(y, target_kind: str, output_shape: tuple, device) -> torch.T
             if not bool((t == t.round()).all()):
                 raise ValueError("sparse_categorical_crossentropy expects integer class labels; "
                                  "received non-integer values in `y`.")
+        expected = math.prod(output_shape[:-1])
+        if t.numel() != t.shape[0] * expected:
+            raise ValueError(f"sparse_categorical_crossentropy expects one integer class label per sample; "
+                             f"received `y` of shape {tuple(t.shape)}. For one-hot labels use "
+                             f"'categorical_crossentropy'.")
         t = t.reshape(t.shape[0], *output_shape[:-1]).long()
         lo, hi = int(t.min()), int(t.max())
         if lo < 0 or hi >= units:
@@ -102,30 +107,37 @@ def class_labels(y: torch.Tensor, target_kind: str) -> np.ndarray | None:
     return None
 
 
-def sample_weights(n: int, labels: np.ndarray | None, class_weight, sample_weight, device):
-    """Combine ``class_weight`` and ``sample_weight`` into one per-sample weight, or None."""
-    w = None
-    if sample_weight is not None:
-        w = to_tensor(sample_weight, "sample_weight", device).reshape(-1)
-        if w.shape[0] != n:
-            raise ValueError(f"Argument `sample_weight` has {w.shape[0]} entries; expected one per sample ({n}).")
-        if bool((w < 0).any()):
-            raise ValueError("Argument `sample_weight` must not contain negative weights.")
-    if class_weight is not None:
-        if labels is None:
-            raise ValueError("Argument `class_weight` needs class labels; the loss is a regression loss.")
-        if not isinstance(class_weight, dict):
-            raise TypeError(f"Argument `class_weight` must be a dict {{class: weight}}. Received: {class_weight!r}")
-        present = set(np.unique(labels).tolist())
-        missing = sorted(present - set(int(k) for k in class_weight))
-        if missing:
-            raise ValueError(f"Argument `class_weight` has no weight for classes {missing} present in `y`.")
-        table = np.zeros(max(max(present), max(int(k) for k in class_weight)) + 1, dtype=np.float32)
-        for k, v in class_weight.items():
-            table[int(k)] = check_float(f"class_weight[{k}]", v, low=0.0)
-        cw = torch.as_tensor(table[labels], device=device)
-        w = cw if w is None else w * cw
+def check_sample_weight(n: int, sample_weight, device) -> torch.Tensor | None:
+    """The user's ``sample_weight`` as a checked device tensor, or None."""
+    if sample_weight is None:
+        return None
+    w = to_tensor(sample_weight, "sample_weight", device).reshape(-1)
+    if w.shape[0] != n:
+        raise ValueError(f"Argument `sample_weight` has {w.shape[0]} entries; expected one per sample ({n}).")
+    if bool((w < 0).any()):
+        raise ValueError("Argument `sample_weight` must not contain negative weights.")
     return w
+
+
+def apply_class_weight(w: torch.Tensor | None, labels: np.ndarray | None, class_weight, device):
+    """Multiply checked per-sample weights ``w`` (or None) by each sample's class weight."""
+    if class_weight is None:
+        return w
+    if labels is None:
+        raise ValueError("Argument `class_weight` needs one class per sample: a classification loss "
+                         "with single-label targets (not regression or multi-label outputs). Use "
+                         "`sample_weight` instead.")
+    if not isinstance(class_weight, dict):
+        raise TypeError(f"Argument `class_weight` must be a dict {{class: weight}}. Received: {class_weight!r}")
+    present = set(np.unique(labels).tolist())
+    missing = sorted(present - set(int(k) for k in class_weight))
+    if missing:
+        raise ValueError(f"Argument `class_weight` has no weight for classes {missing} present in `y`.")
+    table = np.zeros(max(max(present), max(int(k) for k in class_weight)) + 1, dtype=np.float32)
+    for k, v in class_weight.items():
+        table[int(k)] = check_float(f"class_weight[{k}]", v, low=0.0)
+    cw = torch.as_tensor(table[labels], device=device)
+    return cw if w is None else w * cw
 
 
 @dataclass

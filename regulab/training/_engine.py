@@ -111,7 +111,9 @@ class Engine:
         self.batch_size = batch_size
         self.total_steps = total_steps
         self.steps_done = 0
+        self._probed = 0  # eager steps timed by "auto" in this fit
         self._probe_start: float | None = None
+        self._step_t: torch.Tensor | None = None  # steps_done on the device, for compiled calls
         self._seed_t = torch.tensor(self.key32, dtype=torch.int64, device=self.device)
         self.signature = None
         self.compile_seconds = None
@@ -163,12 +165,16 @@ class Engine:
 
     def _run_compiled(self, xs, ys, ws):
         params, buffers, opt_state = self._state()
-        step_t = torch.tensor(self.steps_done, dtype=torch.int64, device=self.device)
+        if self._step_t is None:
+            self._step_t = torch.tensor(self.steps_done, dtype=torch.int64, device=self.device)
+        step_t = self._step_t
         first = self.compile_seconds is None
         start = time.perf_counter() if first else 0.0
         if self.device.type == "cuda":
             torch.compiler.cudagraph_mark_step_begin()
         params, buffers, opt_state, stats = self.compiled(params, buffers, opt_state, xs, ys, ws, self._seed_t, step_t)
+        # advanced on the device: a host-to-device copy of the count per call would synchronise
+        self._step_t = step_t + xs.shape[0]
         if self.device.type == "cuda":
             # a CUDA-graph replay overwrites its outputs: keep copies as the new state
             params = [t.clone() for t in params]
@@ -191,14 +197,15 @@ class Engine:
 
     def _maybe_switch(self) -> None:
         """In "auto" mode: after timing the first eager steps, compile if it will pay."""
-        if self.steps_done == 1:
+        self._probed += 1
+        if self._probed == 1:
             self._probe_start = time.perf_counter()  # the first step pays one-off costs: skip it
             return
-        if self.steps_done < _PROBE_STEPS:
+        if self._probed < _PROBE_STEPS:
             return
         if self.device.type == "cuda":
             torch.cuda.synchronize()
-        per_step = (time.perf_counter() - self._probe_start) / (self.steps_done - 1)
+        per_step = (time.perf_counter() - self._probe_start) / (self._probed - 1)
         sig = spec_signature(self.model, self.spec, self.k, self.batch_size, self.device)
         cost = _WARM_COMPILE_S if compiled_before(sig) else _COLD_COMPILE_S.get(self.device.type, 30.0)
         speedup = _ASSUMED_SPEEDUP.get((self.device.type, self.k > 1), 2.5)
@@ -225,6 +232,8 @@ class Engine:
             stats = self._run_eager(xs[i], ys[i], None if ws is None else ws[i])
             total = stats if total is None else total + stats
             self.steps_done += 1
+            if self._step_t is not None:
+                self._step_t = self._step_t + 1
             if self.mode == "probe":
                 self._maybe_switch()
         return total

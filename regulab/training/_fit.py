@@ -20,7 +20,7 @@ def _unpack_validation(model, validation_data):
     return xt, yt, w
 
 
-def _iterator_batches(model, it, steps_per_epoch):
+def _iterator_batches(model, it, steps_per_epoch, class_weight=None):
     if steps_per_epoch is None:
         if not hasattr(it, "__len__"):
             raise ValueError("Argument `steps_per_epoch` is required when `x` is an iterator without a length.")
@@ -35,16 +35,18 @@ def _iterator_batches(model, it, steps_per_epoch):
             raise ValueError("An iterator passed to fit must yield (x, y) or (x, y, sample_weight) batches; "
                              f"received {type(item).__name__}.")
         xb, yb, *rest = item
+        kind = model.loss.target_kind
         if not checked:  # full checks on the first batch only: per-batch checks would sync
             xt, yt, w, _ = model._arrays(xb, yb, rest[0] if rest else None)
             checked.append(True)
-            return xt, yt, w
-        xt = torch.as_tensor(xb, dtype=torch.float32).to(model.device)
-        kind = model.loss.target_kind
-        yt = torch.as_tensor(yb).to(model.device)
-        yt = yt.long().reshape(yt.shape[0], *model.output_shape[:-1]) if kind == "sparse" else \
-            yt.float().reshape(yt.shape[0], *model.output_shape)
-        w = None if not rest or rest[0] is None else torch.as_tensor(rest[0], dtype=torch.float32).to(model.device)
+        else:
+            xt = torch.as_tensor(xb, dtype=torch.float32).to(model.device)
+            yt = torch.as_tensor(yb).to(model.device)
+            yt = yt.long().reshape(yt.shape[0], *model.output_shape[:-1]) if kind == "sparse" else \
+                yt.float().reshape(yt.shape[0], *model.output_shape)
+            w = None if not rest or rest[0] is None else torch.as_tensor(rest[0], dtype=torch.float32).to(model.device)
+        if class_weight is not None:
+            w = _data.apply_class_weight(w, _data.class_labels(yt, kind), class_weight, model.device)
         return xt, yt, w
 
     return _loop.IteratorBatches(it, steps, convert)
@@ -86,10 +88,13 @@ def fit_model(model, x, y, *, batch_size, epochs, verbose, callbacks, validation
                              "pass validation_data instead.")
         if not model.built:
             raise ValueError("Build the model (give the first layer `input_shape`) before fitting on an iterator.")
-        batches = _iterator_batches(model, x, steps_per_epoch)
+        if sample_weight is not None:
+            raise ValueError("Argument `sample_weight` is not supported when `x` is an iterator; yield "
+                             "(x, y, sample_weight) batches instead.")
+        batches = _iterator_batches(model, x, steps_per_epoch, class_weight)
     else:
         batch_size = 32 if batch_size is None else check_int("batch_size", batch_size, low=1)
-        xt, yt, w, labels = model._arrays(x, y, sample_weight, class_weight)
+        xt, yt, w, labels = model._arrays(x, y, sample_weight)
         if validation_split and validation_data is None:
             split = _data.validation_split(xt.shape[0], validation_split, labels, seed)
             extra["validation_split"] = {"train": len(split.train), "val": len(split.val),
@@ -100,6 +105,9 @@ def fit_model(model, x, y, *, batch_size, epochs, verbose, callbacks, validation
             va = torch.as_tensor(split.val, device=model.device)
             validation = (xt[va], yt[va], None if w is None else w[va])
             xt, yt, w = xt[tr], yt[tr], None if w is None else w[tr]
+            labels = None if labels is None else labels[split.train]
+        # class weights apply to training samples only, as in Keras: validation stays unweighted
+        w = _data.apply_class_weight(w, labels, class_weight, model.device)
         batches = _loop.ArrayBatches(xt, yt, w, batch_size, bool(shuffle), seed)
     if validation_data is not None:
         validation = _unpack_validation(model, validation_data)

@@ -136,8 +136,11 @@ def run_epochs(model, spec: StepSpec, batches, *, epochs: int, initial_epoch: in
     """Train ``model`` and return its History. ``validation`` is (x, y, w) tensors or None."""
     device = model.device
     opt = spec.optimizer
-    if opt.state is None:
+    trained = tuple(id(v) for v in spec.trainable)
+    if opt.state is None or opt.trained_variables != trained:
+        # fresh state for these weights (first fit, or layers frozen/unfrozen since the last one)
         opt.build([v.value for v in spec.trainable])
+        opt.trained_variables = trained
     k = steps_per_execution
     engine = Engine(model, spec, jit_compile=jit_compile, steps_per_execution=k, seed=seed,
                     total_steps=(epochs - initial_epoch) * batches.steps, batch_size=batches.batch_size)

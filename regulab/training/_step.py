@@ -69,9 +69,12 @@ class StepSpec:
                    [(i, v.regularizer) for i, v in enumerate(buffers) if v.regularizer is not None],
                    [(i, r.prox_l1) for i, r in penalized if r.prox_l1 > 0])
 
+    #: some layer penalizes its output (activity regularization)
+    has_activity: bool = False
+
     @property
     def has_penalties(self) -> bool:
-        return bool(self.penalized or self.frozen_penalized)
+        return bool(self.penalized or self.frozen_penalized or self.has_activity)
 
     @property
     def n_stats(self) -> int:
@@ -207,8 +210,9 @@ def make_train_step(spec: StepSpec):
 
 
 def make_eval_step(spec: StepSpec):
-    """``eval_step(params, buffers, x, y, w) -> stats`` in inference mode (no penalties: the caller
-    adds the weights' penalty once, since it does not change between batches)."""
+    """``eval_step(params, buffers, x, y, w) -> stats`` in inference mode. Activity penalties are
+    in the stats; the weights' penalty is not (the caller adds it once: it does not change between
+    batches)."""
 
     const = _Constants()
 
@@ -216,7 +220,8 @@ def make_eval_step(spec: StepSpec):
     def eval_step(params: Tensors, buffers: Tensors, x, y, w):
         ctx = CallContext(list(params) + list(buffers), training=False)
         out = spec.forward(x, ctx, spec.forward_logits)
-        return _batch_stats(spec, const, out, y, w, _data_sum(spec, out, y, w), None)
+        activity = sum(ctx.penalties) if ctx.penalties else None
+        return _batch_stats(spec, const, out, y, w, _data_sum(spec, out, y, w), activity)
 
     return eval_step
 
