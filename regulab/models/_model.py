@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from regulab import losses as _losses
+from regulab import mixed_precision as _mixed_precision
 from regulab import metrics as _metrics
 from regulab import optimizers as _optimizers
 from regulab._device import resolve_device
@@ -37,6 +38,7 @@ class Model:
         self._metric_args: list = []
         self.jit_compile = "auto"
         self.steps_per_execution = 1
+        self.precision = "float32"
         self._compiled_steps: dict = {}
         self.compiled = False
         self.stop_training = False
@@ -50,6 +52,14 @@ class Model:
 
     def _forward(self, x: torch.Tensor, ctx, logits: bool = False) -> torch.Tensor:
         raise NotImplementedError  # abstract
+
+    def _run(self, x: torch.Tensor, ctx, logits: bool = False) -> torch.Tensor:
+        """``_forward`` at the model's precision; outputs are always float32."""
+        if self.precision == "mixed_bfloat16":
+            with torch.autocast(x.device.type, dtype=torch.bfloat16):
+                out = self._forward(x, ctx, logits)
+            return out.float()
+        return self._forward(x, ctx, logits)
 
     def build(self, input_shape) -> None:
         raise NotImplementedError  # abstract
@@ -106,7 +116,7 @@ class Model:
 
     # -- compiling
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, device=None, jit_compile="auto",
-                steps_per_execution: int = 1) -> None:
+                steps_per_execution: int = 1, precision: str | None = None) -> None:
         """Choose the optimizer, loss and metrics (names or objects), the device and the engine.
 
         Args:
@@ -121,11 +131,16 @@ class Model:
                 compile time, so it is never much slower than eager.
             steps_per_execution: batches run per call of the (compiled) step; per-batch callbacks
                 are called once per call, as in Keras.
+            precision: ``"float32"`` or ``"mixed_bfloat16"`` (alias ``"bf16"``): layers compute in
+                bfloat16, weights, optimizer, loss and metrics stay float32. Default: the policy of
+                ``regulab.mixed_precision.set_global_policy``.
         """
         if jit_compile not in ("auto", True, False):
             raise ValueError("Invalid value for argument `jit_compile` of compile: expected 'auto', True or "
                              f"False. Received: jit_compile={jit_compile!r}")
         self.jit_compile = jit_compile
+        self.precision = _mixed_precision.resolve(
+            _mixed_precision.global_policy() if precision is None else precision, where="compile")
         self._compiled_steps = {}
         self.steps_per_execution = check_int("steps_per_execution", steps_per_execution, low=1, where="compile")
         if loss is None:
@@ -148,6 +163,7 @@ class Model:
             _metrics.resolve(m, self.loss.target_kind, 1)
         self._metric_args = list(metrics)
         self.to(device)
+        _mixed_precision.check_device(self.precision, self.device)
         self.compiled = True
 
     def to(self, device=None) -> "Model":
@@ -166,7 +182,7 @@ class Model:
         for i, name in enumerate(names):  # Keras numbers repeated names: auc, auc_1
             if names.index(name) != i:
                 metrics[i].name = f"{name}_{names[:i].count(name)}"
-        spec = StepSpec.build(self._forward, self.loss, metrics, self.optimizer, self.weights,
+        spec = StepSpec.build(self._run, self.loss, metrics, self.optimizer, self.weights,
                               self._output_activation())
         spec.has_activity = any(getattr(layer, "activity_regularizer", None) is not None for layer in self.layers)
         return spec
@@ -260,11 +276,11 @@ class Model:
         xt = self._inputs(x, "predict")
         bs = _loop._EVAL_BATCH if batch_size is None else check_int("batch_size", batch_size, low=1)
         if mc_samples is None:
-            return _loop.to_numpy(_loop.predict_tensor(self._forward, xt, bs))
+            return _loop.to_numpy(_loop.predict_tensor(self._run, xt, bs))
         k = check_int("mc_samples", mc_samples, low=1)
         base = int(torch.randint(0, 2**31 - 1, ())) if seed is None else int(seed)
         from regulab import _random
-        outs = [_loop.predict_tensor(self._forward, xt, bs, stochastic=True, key=_random.fold_in(base, s))
+        outs = [_loop.predict_tensor(self._run, xt, bs, stochastic=True, key=_random.fold_in(base, s))
                 for s in range(k)]
         return _loop.to_numpy(torch.stack(outs))
 
@@ -275,7 +291,7 @@ class Model:
 
         xt = self._inputs(x, "__call__")
         ctx = CallContext([v.value for v in self._indexed_variables()], training=training)
-        return self._forward(xt, ctx, False)
+        return self._run(xt, ctx, False)
 
     def _indexed_variables(self) -> list[Variable]:
         """Variables in the order the step passes them (trainable first), indices assigned."""

@@ -67,7 +67,8 @@ def save_model(model, filepath) -> None:
         config["compile"] = {"optimizer": _optimizers.serialize(model.optimizer),
                              "loss": _losses.serialize(model.loss),
                              "metrics": [_metric_spec(m) for m in model._metric_args],
-                             "jit_compile": model.jit_compile, "steps_per_execution": model.steps_per_execution}
+                             "jit_compile": model.jit_compile, "steps_per_execution": model.steps_per_execution,
+                             "precision": model.precision}
 
     def write(f):
         with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as z:
@@ -158,7 +159,8 @@ def load_model(filepath, compile: bool = True):
             model.compile(optimizer=_optimizers.deserialize(comp["optimizer"]),
                           loss=_losses.deserialize(comp["loss"]), metrics=metrics,
                           jit_compile=comp.get("jit_compile", "auto"),
-                          steps_per_execution=comp.get("steps_per_execution", 1))
+                          steps_per_execution=comp.get("steps_per_execution", 1),
+                          precision=comp.get("precision", "float32"))
         except (KeyError, TypeError, ValueError) as e:
             raise _fail(path, f"its compile settings are invalid ({e})") from None
         if opt_blob is not None:

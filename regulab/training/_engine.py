@@ -60,6 +60,7 @@ def spec_signature(model, spec: StepSpec, k: int, batch_size: int, device: torch
     payload = json.dumps({"model": model.get_config(), "loss": losses.serialize(spec.loss),
                           "metrics": [type(m).__name__ for m in spec.metrics],
                           "optimizer": optimizers.serialize(spec.optimizer), "k": k, "batch": batch_size,
+                          "precision": model.precision,
                           "device": device.type, "torch": torch.__version__}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
