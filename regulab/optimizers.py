@@ -29,17 +29,27 @@ __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "get", "se
 Tensors = list[torch.Tensor]
 
 
+def _under_vmap(args) -> bool:
+    """True when the tensors are ``torch.func.vmap``'s batched views (stacked model variants),
+    which the ``_foreach`` kernels do not accept."""
+    for a in args:
+        if isinstance(a, (list, tuple)) and a and isinstance(a[0], torch.Tensor):
+            return torch._C._functorch.is_batchedtensor(a[0])
+    return False
+
+
 class _MultiTensorOps:
     """Multi-tensor ops by name (``_multi.lerp(a, b, w)``): torch's ``_foreach`` kernels eagerly
     (one launch for all parameters); plain per-tensor ops inside ``torch.compile``, which fuses them
-    itself (and whose CUDA lowering of ``_foreach`` updates produced NaN in torch 2.11)."""
+    itself (and whose CUDA lowering of ``_foreach`` updates produced NaN in torch 2.11), and under
+    ``vmap``."""
 
     def __getattr__(self, name: str):
         foreach = getattr(torch, f"_foreach_{name}")
         single = getattr(torch, name)
 
         def op(*args, **kwargs):
-            if not torch.compiler.is_compiling():
+            if not (torch.compiler.is_compiling() or _under_vmap(args)):
                 return foreach(*args, **kwargs)
             lists = [a for a in args if isinstance(a, (list, tuple))]
             scalars = [a for a in args if not isinstance(a, (list, tuple))]

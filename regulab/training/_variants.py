@@ -1,0 +1,118 @@
+"""Several variants of one model trained as one stacked model.
+
+Models of the same architecture, loss and optimizer (typically the same model from different seeds)
+are stacked along a new leading axis and trained by the pure training step mapped over that axis
+(``torch.func.vmap``): one call per step runs every variant, each on its own shuffle of the data,
+with its own dropout masks, and gives exactly the weights each would reach trained alone with
+``fit(seed=...)``. Small models are bound by per-step overhead, so V variants cost far less than V
+fits; compiled (``jit_compile=True``) the stacked step is one kernel sequence for all of them.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+
+from regulab import _random
+from regulab._validation import check_int
+from regulab.training import _loop
+from regulab.training._compiled import make_functional_step
+from regulab.training._engine import _as_tensor_state
+
+
+def _signature(model) -> tuple:
+    from regulab import losses, optimizers
+
+    layers = tuple((type(layer).__name__, layer.output_shape) for layer in model.layers)
+    return (layers, tuple(v.shape for v in model.weights), losses.serialize(model.loss)["class_name"],
+            optimizers.serialize(model.optimizer), tuple(str(m) for m in model._metric_args))
+
+
+def _check_models(models) -> None:
+    if len(models) < 1:
+        raise ValueError("fit_variants needs at least one model.")
+    for m in models:
+        m._require_compiled("fit_variants")
+        m._require_built("fit_variants")
+    first = _signature(models[0])
+    for i, m in enumerate(models[1:], 1):
+        if _signature(m) != first:
+            raise ValueError(f"fit_variants trains models of one architecture, loss and optimizer together; "
+                             f"model {i} ('{m.name}') differs from model 0 ('{models[0].name}').")
+    devices = {m.device for m in models}
+    if len(devices) > 1:
+        raise ValueError(f"fit_variants needs every model on one device; received {sorted(map(str, devices))}.")
+
+
+def fit_variants(models: Sequence, x, y, *, seeds: Sequence[int], epochs: int = 1, batch_size: int = 32,
+                 validation_data=None, shuffle: bool = True, jit_compile: bool = False) -> list[dict]:
+    """Train ``models`` together; returns one history dict (name -> list per epoch) per model.
+
+    Model ``i`` ends with the weights ``models[i].fit(x, y, seed=seeds[i], ...)`` would give it
+    (up to float rounding), and its optimizer holds its own state afterwards.
+
+    Args:
+        models: compiled models of one architecture, loss, metrics and optimizer configuration.
+        seeds: one fit seed per model (its shuffles and dropout masks).
+        validation_data: ``(x_val, y_val)`` evaluated for every model after every epoch.
+        jit_compile: compile the stacked step with ``torch.compile``.
+    """
+    models = list(models)
+    _check_models(models)
+    if len(seeds) != len(models):
+        raise ValueError(f"Argument `seeds` needs one seed per model: {len(models)} models, {len(seeds)} seeds.")
+    epochs = check_int("epochs", epochs, low=0, where="fit_variants")
+    batch_size = check_int("batch_size", batch_size, low=1, where="fit_variants")
+    lead = models[0]
+    device = lead.device
+    xt, yt, w, _ = lead._arrays(x, y)
+    validation = None if validation_data is None else lead._arrays(*validation_data)[:3]
+    specs = [m._step_spec() for m in models]
+    spec = specs[0]
+    n_var, n = len(models), xt.shape[0]
+
+    params = [torch.stack([s.trainable[i].value for s in specs]) for i in range(len(spec.trainable))]
+    buffers = [torch.stack([s.buffers[i].value for s in specs]) for i in range(len(spec.buffers))]
+    opt = spec.optimizer
+    opt.build(params, scalar_tensors=True)
+    state = opt.state
+    dims = {k: (0 if isinstance(v, tuple) else None) for k, v in state.items()}
+    step = torch.func.vmap(make_functional_step(spec), in_dims=(0, 0, dims, 0, 0, 0 if w is not None else None, 0),
+                           out_dims=(0, 0, dims, 0))
+    if jit_compile:
+        step = torch.compile(step, dynamic=False)
+    seeds_t = torch.tensor([s & 0xFFFFFFFF for s in seeds], dtype=torch.int64, device=device)
+    generators = [torch.Generator().manual_seed(int(s)) for s in seeds]
+    histories: list[dict] = [{} for _ in models]
+    step_count = 0
+    for _epoch in range(epochs):
+        if shuffle:  # each variant its own permutation, drawn as fit(seed=...) draws it
+            perm = torch.stack([torch.randperm(n, generator=g) for g in generators]).to(device)
+        else:
+            perm = torch.arange(n, device=device).expand(n_var, n)
+        xs, ys = xt[perm], yt[perm]
+        ws = None if w is None else w[perm]
+        acc = torch.zeros(n_var, spec.n_stats, device=device)
+        for i in range(0, n, batch_size):
+            keys = _random.fold_in(seeds_t, step_count)
+            wb = None if ws is None else ws[:, i:i + batch_size]
+            params, buffers, state, stats = step(params, buffers, state, xs[:, i:i + batch_size],
+                                                 ys[:, i:i + batch_size], wb, keys)
+            acc += stats
+            step_count += 1
+        totals = acc.tolist()
+        for v, s in enumerate(specs):
+            for var, value in zip(s.trainable, params):
+                var.value = value[v]
+            for var, value in zip(s.buffers, buffers):
+                var.value = value[v]
+            logs = _loop.epoch_logs(s, totals[v], n)
+            if validation is not None:
+                logs.update(_loop.evaluate_tensors(s, *validation, prefix="val_"))
+            for k, value in logs.items():
+                histories[v].setdefault(k, []).append(value)
+    for v, (m, s) in enumerate(zip(models, specs)):
+        m.optimizer.state = {k: (tuple(t[v] for t in val) if isinstance(val, tuple) else val.clone())
+                             for k, val in state.items()}
+        m.optimizer.trained_variables = tuple(id(var) for var in s.trainable)
+    return histories

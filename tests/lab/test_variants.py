@@ -1,0 +1,60 @@
+import re
+
+import numpy as np
+import pytest
+
+import regulab
+from regulab.lab import fit_variants
+from regulab.layers import Dense
+from regulab.models import Sequential
+from tests.helpers import linear_data, seed_model
+
+
+def _models(kind, count):
+    models = []
+    for i in range(count):
+        regulab.set_random_seed(i)
+        models.append(seed_model(kind))
+    return models
+
+
+@pytest.mark.parametrize("kind", ["dropout", "batchnorm", "l2"])
+def test_stacked_variants_equal_separate_fits(kind):
+    x, y = linear_data(300)
+    seeds = [3, 4, 5]
+    separate = _models(kind, 3)
+    histories = [m.fit(x, y, epochs=2, verbose=0, seed=s, validation_data=(x[:64], y[:64])).history
+                 for m, s in zip(separate, seeds)]
+    stacked = _models(kind, 3)
+    stacked_histories = fit_variants(stacked, x, y, seeds=seeds, epochs=2, validation_data=(x[:64], y[:64]))
+    for a, b in zip(separate, stacked):
+        for wa, wb in zip(a.get_weights(), b.get_weights()):
+            np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
+    for ha, hb in zip(histories, stacked_histories):
+        assert set(ha) == set(hb)
+        for k in ha:
+            np.testing.assert_allclose(ha[k], hb[k], rtol=1e-5, atol=1e-6)
+    # each model keeps its own optimizer state: a further fit continues like the separate model's
+    a = separate[1].fit(x, y, epochs=1, verbose=0, seed=9).history["loss"]
+    b = stacked[1].fit(x, y, epochs=1, verbose=0, seed=9).history["loss"]
+    np.testing.assert_allclose(a, b, rtol=1e-5)
+
+
+def test_compiled_stacked_step_matches_eager():
+    x, y = linear_data(256)
+    eager, compiled = _models("dropout", 4), _models("dropout", 4)
+    fit_variants(eager, x, y, seeds=[0, 1, 2, 3], epochs=1)
+    fit_variants(compiled, x, y, seeds=[0, 1, 2, 3], epochs=1, jit_compile=True)
+    for a, b in zip(eager, compiled):
+        for wa, wb in zip(a.get_weights(), b.get_weights()):
+            np.testing.assert_allclose(wa, wb, rtol=1e-4, atol=1e-5)
+
+
+def test_variants_must_share_architecture_and_seeds_must_match():
+    x, y = linear_data(32)
+    other = Sequential([Dense(32, input_dim=100, activation="relu"), Dense(1, activation="sigmoid")])
+    other.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+    with pytest.raises(ValueError, match="model 1 .* differs from model 0"):
+        fit_variants([seed_model("plain"), other], x, y, seeds=[0, 1])
+    with pytest.raises(ValueError, match=re.escape("Argument `seeds` needs one seed per model: 2 models, 1 seeds.")):
+        fit_variants(_models("plain", 2), x, y, seeds=[0])
