@@ -54,3 +54,14 @@ def test_sparsity_report_text():
     model, _ = _fit(regularizers.l1(0.05, proximal=True))
     text = str(regulab.lab.sparsity(model))
     assert "inputs in use: 5 of 100" in text
+
+
+def test_proximal_l1_finds_the_seed_tasks_informative_features():
+    task = regulab.datasets.seed_task()
+    regulab.set_random_seed(0)
+    model = Sequential([Dense(16, input_dim=100, activation="relu",
+                              kernel_regularizer=regularizers.l1(0.05, proximal=True)),
+                        Dense(1, activation="sigmoid")])
+    model.compile("adam", "binary_crossentropy")
+    model.fit(task.x_train, task.y_train, epochs=30, verbose=0, seed=0)
+    assert regulab.lab.sparsity(model).selected_features.tolist() == task.informative.tolist()
