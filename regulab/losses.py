@@ -65,17 +65,24 @@ class Loss:
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.get_config().items())})"
 
 
-class BinaryCrossentropy(Loss):
+class _SmoothedCrossentropy(Loss):
+    """A cross-entropy whose targets can be smoothed towards uniform by ``label_smoothing``."""
+
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0):
+        super().__init__(from_logits)
+        self.label_smoothing = check_float("label_smoothing", label_smoothing, low=0.0, high=1.0,
+                                           where=type(self).__name__)
+
+    def get_config(self):
+        return {**super().get_config(), "label_smoothing": self.label_smoothing}
+
+
+class BinaryCrossentropy(_SmoothedCrossentropy):
     """-(y log p + (1-y) log(1-p)), averaged over the last axis. Labels must lie in [0, 1]."""
 
     name = "binary_crossentropy"
     logits_activation = "sigmoid"
     target_kind = "binary"
-
-    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0):
-        super().__init__(from_logits)
-        self.label_smoothing = check_float("label_smoothing", label_smoothing, low=0.0, high=1.0,
-                                           where="BinaryCrossentropy")
 
     def per_sample(self, y_true, y_pred, logits=False):
         if self.label_smoothing:
@@ -87,21 +94,13 @@ class BinaryCrossentropy(Loss):
             el = -(y_true * torch.log(p) + (1.0 - y_true) * torch.log1p(-p))
         return _per_sample_mean(el)
 
-    def get_config(self):
-        return {**super().get_config(), "label_smoothing": self.label_smoothing}
 
-
-class CategoricalCrossentropy(Loss):
+class CategoricalCrossentropy(_SmoothedCrossentropy):
     """-Σ y log p over classes, for one-hot (or soft) labels."""
 
     name = "categorical_crossentropy"
     logits_activation = "softmax"
     target_kind = "categorical"
-
-    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0):
-        super().__init__(from_logits)
-        self.label_smoothing = check_float("label_smoothing", label_smoothing, low=0.0, high=1.0,
-                                           where="CategoricalCrossentropy")
 
     def per_sample(self, y_true, y_pred, logits=False):
         if self.label_smoothing:
@@ -113,9 +112,6 @@ class CategoricalCrossentropy(Loss):
             p = y_pred / y_pred.sum(dim=-1, keepdim=True)
             logp = torch.log(p.clamp(_EPS, 1.0 - _EPS))
         return _per_sample_mean(-(y_true * logp).sum(dim=-1))
-
-    def get_config(self):
-        return {**super().get_config(), "label_smoothing": self.label_smoothing}
 
 
 class SparseCategoricalCrossentropy(Loss):
