@@ -103,3 +103,46 @@ def test_invalid_switches():
         model.compile("adam", "mse", jit_compile="yes")
     with pytest.raises(ValueError, match=r"`steps_per_execution` of compile: expected an integer in \[1, inf\)"):
         model.compile("adam", "mse", steps_per_execution=0)
+
+
+def _all_layers_model(jit, loss, units, metrics):
+    from regulab.layers import AlphaDropout, GaussianDropout, GaussianNoise, LayerNormalization
+    regulab.set_random_seed(1)
+    model = Sequential([Dense(12, input_dim=20, activation="selu", kernel_regularizer=regularizers.l2(0.01),
+                              activity_regularizer=regularizers.l1(0.001)),
+                        AlphaDropout(0.1), GaussianNoise(0.1), LayerNormalization(), GaussianDropout(0.2),
+                        Dense(units, activation="softmax" if units > 1 else None)])
+    model.compile(regulab.optimizers.Adam(0.01), loss, metrics=metrics, jit_compile=jit)
+    return model
+
+
+@pytest.mark.parametrize("loss,units,metrics", [
+    ("sparse_categorical_crossentropy", 3, ["accuracy", "precision", "recall"]),
+    ("huber", 1, ["mae", "mse"]),
+])
+def test_compiled_matches_eager_for_every_layer_loss_and_metric(loss, units, metrics):
+    x, y = linear_data(200, 20)
+    target = (x[:, 0] > 0).astype(int) + (x[:, 1] > 0).astype(int) if units == 3 else x[:, 0] * 2.0
+    results = []
+    for jit in (False, True):
+        model = _all_layers_model(jit, loss, units, metrics)
+        h = model.fit(x, target, batch_size=32, epochs=2, validation_data=(x[:50], target[:50]), verbose=0, seed=0)
+        results.append((h.history, model.get_weights()))
+    (h_e, w_e), (h_c, w_c) = results
+    for a, b in zip(w_e, w_c):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    for name in h_e:
+        np.testing.assert_allclose(h_e[name], h_c[name], rtol=1e-4, atol=1e-5)
+
+
+def test_callbacks_drive_a_compiled_fit_without_recompiling():
+    from regulab.callbacks import EarlyStopping, ReduceLROnPlateau
+    x, y = linear_data(200, 20)
+    model = _model("adam", True)
+    es = EarlyStopping(monitor="val_loss", patience=1, restore_best_weights=True)
+    h = model.fit(x, y, epochs=6, validation_split=0.2, verbose=0, seed=3,
+                  callbacks=[ReduceLROnPlateau(monitor="loss", patience=0, factor=0.5, min_delta=10.0), es])
+    assert h.params["engine"] == "compiled"
+    # epoch 0 sets the best; epoch 1 fails min_delta and halves the rate (logged before it changes)
+    assert h.history["learning_rate"][2] == pytest.approx(h.history["learning_rate"][0] / 2)
+    assert len(model._compiled_steps) == 1
