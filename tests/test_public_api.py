@@ -1,7 +1,6 @@
 """The public API: every exported name exists, and every layer survives get_config/from_config."""
 import importlib
 
-import numpy as np
 import pytest
 import torch
 

@@ -16,7 +16,7 @@ from regulab import mixed_precision as _mixed_precision
 from regulab import metrics as _metrics
 from regulab import optimizers as _optimizers
 from regulab._device import resolve_device
-from regulab._validation import check_float, check_int
+from regulab._validation import check_int
 from regulab.layers import Layer, Variable
 from regulab.training import _data, _loop
 from regulab.training._step import StepSpec, penalty_value

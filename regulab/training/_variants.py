@@ -17,7 +17,6 @@ from regulab import _random
 from regulab._validation import check_int
 from regulab.training import _loop
 from regulab.training._compiled import make_functional_step
-from regulab.training._engine import _as_tensor_state
 
 
 def _signature(model) -> tuple:

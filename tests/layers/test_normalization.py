@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from regulab.layers import BatchNormalization, CallContext, LayerNormalization
+from regulab.layers import BatchNormalization, LayerNormalization
 
 
 def test_batchnorm_training_output_and_moving_stats_by_hand():

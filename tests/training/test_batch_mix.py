@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import regulab
-from regulab.layers import Dense, Flatten
+from regulab.layers import Dense
 from regulab.models import Sequential
 from regulab.training._step import _data_sum
 from tests.helpers import linear_data

@@ -1,7 +1,6 @@
 """The compiled engine gives the eager engine's results (compiles take seconds: keep this file small)."""
 import numpy as np
 import pytest
-import torch
 
 import regulab
 from regulab import regularizers
@@ -62,7 +61,7 @@ def test_steps_per_execution_equals_single_steps_and_calls_hooks_per_execution()
     h1, w1 = _fit(_model("adam", False))
     model = _model("adam", True, k=2)
     x, y = linear_data(200, 20)
-    h3 = model.fit(x, y, batch_size=32, epochs=2, validation_split=0.2, verbose=0, seed=3, callbacks=[Batches()])
+    model.fit(x, y, batch_size=32, epochs=2, validation_split=0.2, verbose=0, seed=3, callbacks=[Batches()])
     for a, b in zip(w1, model.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
     # 160 training samples: 5 batches per epoch -> calls after batches 1, 3 (groups of 2), then 4 alone

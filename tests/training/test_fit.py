@@ -6,7 +6,6 @@ import pytest
 import torch
 
 import regulab
-from regulab import regularizers
 from regulab.callbacks import Callback
 from regulab.layers import BatchNormalization, Dense, Dropout
 from regulab.models import Sequential
