@@ -2,6 +2,7 @@
 them at once as one stacked model (``regulab.lab.fit_variants``), eager and compiled, in one process.
 
 Usage: python benchmarks/stacked_variants.py [--variants 16] [--n 4000] [--epochs 3] [--repeats 3]
+       [--device cuda]
 """
 from __future__ import annotations
 
@@ -17,11 +18,12 @@ from regulab.lab import fit_variants
 from regulab.models import Sequential
 
 
-def seed_model(seed: int) -> Sequential:
+def seed_model(seed: int, device: str = "cpu") -> Sequential:
     regulab.set_random_seed(seed)
     model = Sequential([Dense(64, input_dim=100, activation="relu", kernel_regularizer=regulab.regularizers.l2(0.01)),
                         Dense(1, activation="sigmoid")])
-    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"], jit_compile=False)
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"], jit_compile=False,
+                  device=device)
     return model
 
 
@@ -31,6 +33,7 @@ def main(argv=None) -> dict:
     p.add_argument("--n", type=int, default=4000)
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--device", default="cpu")
     args = p.parse_args(argv)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((args.n, 100)).astype("float32")
@@ -39,10 +42,10 @@ def main(argv=None) -> dict:
 
     def one_by_one():
         for s in seeds:
-            seed_model(s).fit(x, y, epochs=args.epochs, verbose=0, seed=s)
+            seed_model(s, args.device).fit(x, y, epochs=args.epochs, verbose=0, seed=s)
 
     def stacked(jit):
-        models = [seed_model(s) for s in seeds]
+        models = [seed_model(s, args.device) for s in seeds]
         return lambda: fit_variants(models, x, y, seeds=seeds, epochs=args.epochs, jit_compile=jit)
 
     warm = stacked(True)
@@ -60,6 +63,7 @@ def main(argv=None) -> dict:
     base = statistics.median(times["one after another"])
     steps = args.variants * args.epochs * -(-args.n // 32)
     print(f"{args.variants} seeds of the seed model, {args.n} samples x {args.epochs} epochs, batch 32, "
+          f"device={args.device}, "
           f"{args.repeats} repeats (median); first compile of the stacked step {compile_s:.1f} s")
     out = {}
     for name, ts in times.items():
