@@ -22,9 +22,14 @@ from regulab.training._compiled import make_functional_step
 def _signature(model) -> tuple:
     from regulab import losses, optimizers
 
-    layers = tuple((type(layer).__name__, layer.output_shape) for layer in model.layers)
-    return (layers, tuple(v.shape for v in model.weights), losses.serialize(model.loss)["class_name"],
-            optimizers.serialize(model.optimizer), tuple(str(m) for m in model._metric_args))
+    # everything the shared step bakes in must agree: layer configurations (rates, regularizer
+    # factors, ...) but not names, shapes, loss, optimizer and metrics
+    layers = tuple((type(layer).__name__, layer.output_shape,
+                    repr(sorted((k, v) for k, v in layer.get_config().items() if k != "name")))
+                   for layer in model.layers)
+    return (layers, tuple(v.shape for v in model.weights), repr(losses.serialize(model.loss)),
+            repr(optimizers.serialize(model.optimizer)), tuple(str(m) for m in model._metric_args),
+            model.precision)
 
 
 def _check_models(models) -> None:
@@ -36,8 +41,9 @@ def _check_models(models) -> None:
     first = _signature(models[0])
     for i, m in enumerate(models[1:], 1):
         if _signature(m) != first:
-            raise ValueError(f"fit_variants trains models of one architecture, loss and optimizer together; "
-                             f"model {i} ('{m.name}') differs from model 0 ('{models[0].name}').")
+            raise ValueError(f"fit_variants trains models of one configuration together (layers with their "
+                             f"rates and regularizers, loss, optimizer, metrics); model {i} ('{m.name}') "
+                             f"differs from model 0 ('{models[0].name}'). Only seeds and initial weights may differ.")
     devices = {m.device for m in models}
     if len(devices) > 1:
         raise ValueError(f"fit_variants needs every model on one device; received {sorted(map(str, devices))}.")

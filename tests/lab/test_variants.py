@@ -56,5 +56,11 @@ def test_variants_must_share_architecture_and_seeds_must_match():
     other.compile("adam", "binary_crossentropy", metrics=["accuracy"])
     with pytest.raises(ValueError, match="model 1 .* differs from model 0"):
         fit_variants([seed_model("plain"), other], x, y, seeds=[0, 1])
+    # a different regularizer factor would otherwise be silently replaced by model 0's
+    strong = Sequential([Dense(64, input_dim=100, activation="relu", kernel_regularizer=regulab.regularizers.l2(0.1)),
+                         Dense(1, activation="sigmoid")])
+    strong.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+    with pytest.raises(ValueError, match="Only seeds and initial weights may differ"):
+        fit_variants([seed_model("l2"), strong], x, y, seeds=[0, 1])
     with pytest.raises(ValueError, match=re.escape("Argument `seeds` needs one seed per model: 2 models, 1 seeds.")):
         fit_variants(_models("plain", 2), x, y, seeds=[0])
