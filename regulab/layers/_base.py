@@ -12,6 +12,7 @@ import itertools
 import re
 from typing import Any, Sequence
 
+import numpy as np
 import torch
 
 from regulab import _random, initializers
@@ -214,15 +215,7 @@ class Layer:
         return [v.numpy() for v in self._variables]
 
     def set_weights(self, weights: Sequence) -> None:
-        if len(weights) != len(self._variables):
-            raise ValueError(f"Layer '{self.name}' expects {len(self._variables)} weight arrays, "
-                             f"received {len(weights)}.")
-        for var, w in zip(self._variables, weights):
-            t = torch.as_tensor(w, dtype=torch.float32)
-            if tuple(t.shape) != var.shape:
-                raise ValueError(f"Weight '{var.name}' has shape {var.shape}; received an array of "
-                                 f"shape {tuple(t.shape)}.")
-            var.value = t.to(var.value.device).clone()
+        assign_arrays(self._variables, weights, f"Layer '{self.name}'")
 
     # -- computing
     def call(self, x: torch.Tensor, ctx: CallContext) -> torch.Tensor:
@@ -250,6 +243,20 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}>"
+
+
+def assign_arrays(variables: Sequence[Variable], arrays: Sequence, owner: str) -> None:
+    """Set ``variables`` from arrays of the same shapes (copies; each stays on its device).
+    Every shape is checked before any variable changes."""
+    if len(arrays) != len(variables):
+        raise ValueError(f"{owner} has {len(variables)} weight arrays; received {len(arrays)}.")
+    tensors = [torch.as_tensor(np.asarray(a), dtype=torch.float32) for a in arrays]
+    for var, t in zip(variables, tensors):
+        if tuple(t.shape) != var.shape:
+            raise ValueError(f"Weight '{var.name}' has shape {var.shape}; received an array of shape "
+                             f"{tuple(t.shape)}.")
+    for var, t in zip(variables, tensors):
+        var.value = t.to(var.value.device).clone()
 
 
 def regularizer_arg(value, name: str, where: str):

@@ -18,6 +18,7 @@ from regulab import optimizers as _optimizers
 from regulab._device import resolve_device
 from regulab._validation import check_int
 from regulab.layers import Layer, Variable
+from regulab.layers._base import assign_arrays
 from regulab.training import _data, _loop
 from regulab.training._step import StepSpec, penalty_value
 
@@ -93,15 +94,8 @@ class Model:
         return [v.numpy() for v in self.weights]
 
     def set_weights(self, weights: Sequence) -> None:
-        own = self.weights
-        if len(weights) != len(own):
-            raise ValueError(f"Model '{self.name}' has {len(own)} weight arrays; received {len(weights)}.")
-        for var, w in zip(own, weights):
-            t = torch.as_tensor(np.asarray(w), dtype=torch.float32)
-            if tuple(t.shape) != var.shape:
-                raise ValueError(f"Weight '{var.name}' has shape {var.shape}; received an array of shape "
-                                 f"{tuple(t.shape)}.")
-            var.value = t.to(self.device).clone()
+        """Set all weights from arrays in ``get_weights``'s order (shapes are checked first)."""
+        assign_arrays(self.weights, weights, f"Model '{self.name}'")
 
     @property
     def losses(self) -> list[torch.Tensor]:

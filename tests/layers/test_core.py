@@ -107,3 +107,19 @@ def test_units_must_be_positive():
     with pytest.raises(ValueError, match=re.escape(
             "Invalid value for argument `units` of Dense: expected an integer in [1, inf). Received: units=0")):
         Dense(0)
+
+
+def test_set_weights_checks_count_and_every_shape_before_changing_anything():
+    model = Sequential([Dense(3, input_dim=2, name="d"), Dense(1)])
+    before = model.get_weights()
+    with pytest.raises(ValueError, match=re.escape("Model 'sequential' has 4 weight arrays; received 3.")):
+        model.set_weights(before[:3])
+    bad = [w + 1 for w in before]
+    bad[3] = np.zeros(2)
+    with pytest.raises(ValueError, match=re.escape("Weight 'dense_1/bias' has shape (1,); received an array of shape (2,).")
+                       .replace("dense_1", "dense(_\\d+)?")):
+        model.set_weights(bad)
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)  # nothing changed
+    with pytest.raises(ValueError, match=re.escape("Layer 'd' has 2 weight arrays; received 1.")):
+        model.layers[0].set_weights(before[:1])
