@@ -8,11 +8,11 @@ measures what a framework adds (or removes) per step. Keras is a third column wh
 
 Compiled columns are steady state (the model is compiled by a warm-up fit first; compile seconds
 are printed separately); the end-to-end line times a whole 20-epoch fit of a fresh model, compile
-included, against the hand-written loop's 20 epochs. On a GPU the compiled step is captured as CUDA
-graphs (``mode="reduce-overhead"``).
+included, against the hand-written loop's 20 epochs. On a GPU the compiled step is a CUDA
+graph captured once per fit and replayed per call.
 
 Usage: python benchmarks/fit_overhead.py [--device cpu|cuda] [--repeats 5] [--epochs 3] [--n 20000]
-       [--k 8] [--no-compile] [--end-to-end]
+       [--k 8 [16 ...]] [--bf16] [--no-compile] [--end-to-end]
 """
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def hand_loop(x, y, epochs, device) -> float:
     return time.perf_counter() - t
 
 
-def seed_model(device, jit=False, k=1):
+def seed_model(device, jit=False, k=1, precision="float32"):
     import regulab
     from regulab.layers import Dense
     from regulab.models import Sequential
@@ -78,7 +78,7 @@ def seed_model(device, jit=False, k=1):
                               kernel_regularizer=regulab.regularizers.l2(0.01)),
                         Dense(1, activation="sigmoid")])
     model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"], device=device,
-                  jit_compile=jit, steps_per_execution=k)
+                  jit_compile=jit, steps_per_execution=k, precision=precision)
     return model
 
 
@@ -94,9 +94,9 @@ def regulab_fit(x, y, epochs, device) -> float:
     return timed_fit(seed_model(device), x, y, epochs, device)
 
 
-def compiled_runner(k: int, x, y, device):
+def compiled_runner(k: int, x, y, device, precision="float32"):
     """A model compiled once by a warm-up fit; returns (run, compile seconds)."""
-    model = seed_model(device, jit=True, k=k)
+    model = seed_model(device, jit=True, k=k, precision=precision)
     h = model.fit(x[:BS * k * 4], y[:BS * k * 4], batch_size=BS, epochs=1, verbose=0, seed=0)
     return (lambda x, y, epochs, device: timed_fit(model, x, y, epochs, device)), h.params["compile_seconds"]
 
@@ -127,24 +127,30 @@ def main(argv=None) -> dict:
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--n", type=int, default=20000)
-    p.add_argument("--k", type=int, default=None, help="steps per call (default 8 on CPU, 10 on GPU)")
+    p.add_argument("--k", type=int, nargs="+", default=None,
+                   help="steps per call besides 1 (default 8 on CPU, 10 on GPU)")
+    p.add_argument("--bf16", action="store_true", help="also the largest K with precision='mixed_bfloat16'")
     p.add_argument("--no-compile", action="store_true", help="only the eager columns")
     p.add_argument("--end-to-end", action="store_true", help="also time a whole 20-epoch fit")
     args = p.parse_args(argv)
     device = torch.device(args.device)
     x, y = make_data(args.n)
     samples = args.n * args.epochs
-    # warm both paths (allocator, lazy imports) before timing
+    # warm both paths (allocator, lazy imports) before timing; Keras first, as importing it
+    # registers pytree types, which would make the compiled steps recompile once
+    if device.type == "cpu":
+        keras_fit(x[:2000], y[:2000], 1, device)
     hand_loop(x[:2000], y[:2000], 1, device)
     regulab_fit(x[:2000], y[:2000], 1, device)
     runners = [("hand-written loop", hand_loop), ("regulab fit", regulab_fit)]
     compile_s = {}
     if not args.no_compile:
-        k = args.k or (10 if device.type == "cuda" else 8)
+        ks = args.k or [10 if device.type == "cuda" else 8]
         word = "captured" if device.type == "cuda" else "compiled"
-        for kk in (1, k):
-            run, secs = compiled_runner(kk, x, y, device)
-            name = f"regulab {word} K={kk}"
+        configs = [(kk, "float32") for kk in [1, *ks]] + ([(max(ks), "mixed_bfloat16")] if args.bf16 else [])
+        for kk, precision in configs:
+            run, secs = compiled_runner(kk, x, y, device, precision)
+            name = f"regulab {word} K={kk}" + (" bf16" if precision != "float32" else "")
             compile_s[name] = secs
             runners.append((name, run))
     times: dict[str, list[float]] = {name: [] for name, _ in runners}
@@ -163,7 +169,7 @@ def main(argv=None) -> dict:
     base = statistics.median(times["hand-written loop"])
     print(f"seed model, batch {BS}, {args.n} samples x {args.epochs} epochs, device={device}, "
           f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.repeats} repeats (median)")
-    print(f"{'':24s} {'samples/s':>12s} {'steps/s':>10s} {'ratio vs hand loop':>20s}")
+    print(f"{'':29s} {'samples/s':>12s} {'steps/s':>10s} {'ratio vs hand loop':>20s}")
     result = {}
     for name, ts in times.items():
         if not ts:
@@ -172,10 +178,10 @@ def main(argv=None) -> dict:
         pair = [b / t for b, t in zip(times["hand-written loop"], ts)]
         result[name] = base / med
         extra = f", compile {compile_s[name]:.1f} s" if name in compile_s else ""
-        print(f"{name:24s} {samples / med:12,.0f} {samples / BS / med:10,.0f} {base / med:12.2f}x "
+        print(f"{name:29s} {samples / med:12,.0f} {samples / BS / med:10,.0f} {base / med:12.2f}x "
               f"(per-pair {min(pair):.2f}-{max(pair):.2f}{extra})")
     if args.end_to_end:
-        result.update(end_to_end(x, y, device, args.k or (10 if device.type == "cuda" else 8)))
+        result.update(end_to_end(x, y, device, max(args.k or [10 if device.type == "cuda" else 8])))
     return result
 
 

@@ -1,7 +1,7 @@
 """Which step runs the batches: eager, or compiled K steps per call, and when compiling pays.
 
-``jit_compile=True`` compiles the pure training step with ``torch.compile`` (CUDA graphs on a GPU,
-``mode="reduce-overhead"``); ``False`` runs it eagerly; ``"auto"`` starts eagerly, times the first
+``jit_compile=True`` compiles the pure training step with ``torch.compile`` (on a GPU captured once
+as a CUDA graph and replayed, ``_captured.py``); ``False`` runs it eagerly; ``"auto"`` starts eagerly, times the first
 steps, and compiles only when the fit's remaining steps would repay the compile time, so a short fit
 is never slower than eager. ``steps_per_execution=K`` runs K batches per call (Keras's meaning:
 per-batch callbacks are called once per call).
@@ -53,11 +53,20 @@ def _cache_file() -> Path:
     return Path(root) / "compiled_steps.json"
 
 
+def _without_names(config):
+    """A configuration minus layer and model names, which are numbered per process and change nothing."""
+    if isinstance(config, dict):
+        return {k: _without_names(v) for k, v in config.items() if k != "name"}
+    if isinstance(config, list):
+        return [_without_names(v) for v in config]
+    return config
+
+
 def spec_signature(model, spec: StepSpec, k: int, batch_size: int, device: torch.device) -> str:
     """What a compiled step depends on: architecture, loss, metrics, optimizer, batch shape."""
     from regulab import losses, optimizers
 
-    payload = json.dumps({"model": model.get_config(), "loss": losses.serialize(spec.loss),
+    payload = json.dumps({"model": _without_names(model.get_config()), "loss": losses.serialize(spec.loss),
                           "metrics": [type(m).__name__ for m in spec.metrics],
                           "optimizer": optimizers.serialize(spec.optimizer), "k": k, "batch": batch_size,
                           "precision": model.precision,
@@ -146,18 +155,19 @@ class Engine:
 
     # -- compiling
     def _compile(self) -> None:
-        from regulab.training._compiled import make_multi_step
+        from regulab.training._captured import StaticStep
+        from regulab.training._compiled import StateLayout, compile_step, make_inplace_multi_step
 
         opt = self.spec.optimizer
         opt.state = _as_tensor_state(opt.state, self.device)
         self.signature = spec_signature(self.model, self.spec, self.k, self.batch_size, self.device)
-        # one compiled function per model and configuration, reused by later fits (compile() clears
+        # one compiled step per model and configuration, reused by later fits (compile() clears
         # it): a new function would be traced and compiled again
         cache = self.model._compiled_steps
         if self.signature not in cache:
-            cuda = self.device.type == "cuda"
-            fn = make_multi_step(self.spec, self.k)
-            cache[self.signature] = torch.compile(fn, dynamic=False, mode="reduce-overhead" if cuda else None)
+            layout = StateLayout(len(self.spec.trainable), len(self.spec.buffers), opt.state)
+            fn = compile_step(make_inplace_multi_step(self.spec, self.k, layout))
+            cache[self.signature] = StaticStep(fn, layout, capture=self.device.type == "cuda")
         else:
             self.compile_seconds = 0.0
         self.compiled = cache[self.signature]
@@ -168,21 +178,11 @@ class Engine:
         params, buffers, opt_state = self._state()
         if self._step_t is None:
             self._step_t = torch.tensor(self.steps_done, dtype=torch.int64, device=self.device)
-        step_t = self._step_t
         first = self.compile_seconds is None
         start = time.perf_counter() if first else 0.0
-        if self.device.type == "cuda":
-            torch.compiler.cudagraph_mark_step_begin()
-        params, buffers, opt_state, stats = self.compiled(params, buffers, opt_state, xs, ys, ws, self._seed_t, step_t)
-        # advanced on the device: a host-to-device copy of the count per call would synchronise
-        self._step_t = step_t + xs.shape[0]
-        if self.device.type == "cuda":
-            # a CUDA-graph replay overwrites its outputs: keep copies as the new state
-            params = [t.clone() for t in params]
-            buffers = [t.clone() for t in buffers]
-            opt_state = {k: (tuple(t.clone() for t in v) if isinstance(v, (tuple, list)) else v.clone())
-                         for k, v in opt_state.items()}
-            stats = stats.clone()
+        # the step counter is advanced on the device: copying the count in per call would synchronise
+        params, buffers, opt_state, self._step_t, stats = self.compiled(
+            params, buffers, opt_state, self._step_t, xs, ys, ws, self._seed_t)
         if first:
             self.compile_seconds = time.perf_counter() - start
             remember_compiled(self.signature, self.compile_seconds)

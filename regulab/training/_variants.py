@@ -16,7 +16,7 @@ import torch
 from regulab import _random
 from regulab._validation import check_int
 from regulab.training import _loop
-from regulab.training._compiled import make_functional_step
+from regulab.training._compiled import compile_step, make_functional_step
 
 
 def _signature(model) -> tuple:
@@ -85,7 +85,7 @@ def fit_variants(models: Sequence, x, y, *, seeds: Sequence[int], epochs: int = 
     step = torch.func.vmap(make_functional_step(spec), in_dims=(0, 0, dims, 0, 0, 0 if w is not None else None, 0),
                            out_dims=(0, 0, dims, 0))
     if jit_compile:
-        step = torch.compile(step, dynamic=False)
+        step = compile_step(step)
     seeds_t = torch.tensor([s & 0xFFFFFFFF for s in seeds], dtype=torch.int64, device=device)
     generators = [torch.Generator().manual_seed(int(s)) for s in seeds]
     histories: list[dict] = [{} for _ in models]

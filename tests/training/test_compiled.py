@@ -1,6 +1,7 @@
 """The compiled engine gives the eager engine's results (compiles take seconds: keep this file small)."""
 import numpy as np
 import pytest
+import torch
 
 import regulab
 from regulab import regularizers
@@ -35,10 +36,8 @@ def _fit(model):
     return h, model.get_weights()
 
 
-# each compile costs 10-30 s on a cold 2-core machine: Adam-like (adam), momentum (sgd) and
-# root-mean-square (rmsprop) updates cover the code paths; adamw and adagrad reuse them and are
-# checked against references eagerly in tests/test_optimizers.py
-@pytest.mark.parametrize("optimizer", ["sgd", "adam", "rmsprop"])
+# each compile costs 10-30 s on a cold 2-core machine: the slowest tests of the suite
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
 def test_compiled_step_matches_eager_across_optimizers(optimizer):
     h_e, w_e = _fit(_model(optimizer, False))
     h_c, w_c = _fit(_model(optimizer, True))
@@ -148,3 +147,43 @@ def test_callbacks_drive_a_compiled_fit_without_recompiling():
     # epoch 0 sets the best; epoch 1 fails min_delta and halves the rate (logged before it changes)
     assert h.history["learning_rate"][2] == pytest.approx(h.history["learning_rate"][0] / 2)
     assert len(model._compiled_steps) == 1
+
+
+def test_state_replaced_between_compiled_fits_is_used():
+    # set_weights and a new learning rate replace the tensors a compiled step updates in place
+    x, y = linear_data(200, 20)
+    results = []
+    for jit in (False, True):
+        model = _model("adam", jit, k=2)
+        start = model.get_weights()
+        model.fit(x, y, batch_size=32, epochs=1, verbose=0, seed=3)
+        model.set_weights(start)
+        model.optimizer.learning_rate = 0.002
+        h = model.fit(x, y, batch_size=32, epochs=2, verbose=0, seed=4)
+        assert h.params["engine"] == ("compiled" if jit else "eager")
+        results.append((h.history, model.get_weights()))
+    (h_e, w_e), (h_c, w_c) = results
+    for a, b in zip(w_e, w_c):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(h_e["loss"], h_c["loss"], rtol=1e-4)
+
+
+def test_every_model_gets_its_own_compiled_step():
+    # Dynamo gives up compiling a function after recompile_limit versions of one code object and
+    # runs it eagerly; each model's step must not count against the others'
+    from torch._dynamo.utils import counters
+    x, y = linear_data(64, 20)
+    with torch._dynamo.config.patch(recompile_limit=1):
+        for _ in range(2):
+            before = counters["stats"]["unique_graphs"]
+            _model("sgd", True).fit(x, y, epochs=1, verbose=0)
+            assert counters["stats"]["unique_graphs"] == before + 1
+
+
+def test_identical_models_share_one_signature():
+    # names are numbered per process: "auto" must still know the model was compiled before
+    a, b = _model("adam", True), _model("adam", True)
+    b.name, b.layers[0].name = "another", "another_dense"
+    assert a.get_config() != b.get_config()
+    assert (_engine.spec_signature(a, a._step_spec(), 1, 32, a.device)
+            == _engine.spec_signature(b, b._step_spec(), 1, 32, b.device))

@@ -1,0 +1,82 @@
+"""The compiled K-step function run on fixed tensors, and on a GPU captured once as a CUDA graph.
+
+A CUDA graph replays kernels on the addresses it was recorded with, so everything the step reads or
+writes lives in tensors allocated once: the state (weights, buffers, optimizer slots and scalars,
+step counter), which the compiled function updates in place, and the input batches, copied in per
+call. A replay is one launch for all K steps: no per-kernel launch cost, no copies of the outputs,
+no host synchronisation.
+
+The model's variables and the optimizer's state *are* these tensors between calls. Anything that
+replaces one from outside (an eager step on a leftover batch, ``set_weights``, a callback changing
+the learning rate, a new fit) is noticed by identity and copied in before the next replay.
+"""
+from __future__ import annotations
+
+import warnings
+
+import torch
+
+from regulab.training._compiled import StateLayout
+
+
+class StaticStep:
+    """``step(params, buffers, opt_state, step, xs, ys, ws, seed)`` for a compiled in-place
+    ``fn(state, xs, ys, ws, seed) -> stats`` (see ``make_inplace_multi_step``).
+
+    Returns ``(params, buffers, opt_state, step, stats)``, the first four being the fixed tensors
+    (updated), ``stats`` valid until the next call. ``capture=False`` runs ``fn`` directly on the
+    fixed tensors, which is what a replay does (used on CPU, and where capturing fails).
+    """
+
+    def __init__(self, fn, layout: StateLayout, capture: bool):
+        self.fn, self.layout, self.capture = fn, layout, capture
+        self.state: list[torch.Tensor] | None = None
+        self.inputs: list | None = None  # xs, ys, ws, seed
+        self.graph = None
+        self.stats = None
+
+    def __call__(self, params, buffers, opt_state, step, xs, ys, ws, seed):
+        flat = self.layout.flatten(params, buffers, opt_state, step)
+        if self.state is None or (ws is None) != (self.inputs[2] is None):
+            self._setup(flat, xs, ys, ws, seed)
+        else:
+            for fixed, current in zip(self.state, flat):
+                if current is not fixed:  # replaced since the last call: bring the new value in
+                    fixed.copy_(current)
+            for fixed, current in zip(self.inputs, (xs, ys, ws, seed)):
+                if fixed is not None and current is not fixed:
+                    fixed.copy_(current)
+        if self.graph is not None:
+            self.graph.replay()
+            stats = self.stats
+        else:
+            stats = self.fn(self.state, *self.inputs)
+        return (*self.layout.unflatten(self.state), stats)
+
+    def _setup(self, flat, xs, ys, ws, seed) -> None:
+        self.state = [t.clone() for t in flat]
+        self.inputs = [xs.clone(), ys.clone(), None if ws is None else ws.clone(), seed.clone()]
+        self.graph = None
+        if self.capture:
+            try:
+                self._capture()
+            except Exception as err:  # noqa: BLE001 - any capture failure leaves a correct uncaptured step
+                self.graph = None
+                warnings.warn(f"jit_compile: the compiled training step could not be captured as a CUDA graph "
+                              f"({type(err).__name__}: {err}); it runs compiled without one.", RuntimeWarning,
+                              stacklevel=5)
+
+    def _capture(self) -> None:
+        # compile (and autotune) outside the capture, on scratch copies so no real step is taken
+        scratch = [t.clone() for t in self.state]
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):
+            for _ in range(2):
+                self.fn(scratch, *self.inputs)
+        torch.cuda.current_stream().wait_stream(side)
+        del scratch
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            self.stats = self.fn(self.state, *self.inputs)  # recorded, not run
+        self.graph = graph
