@@ -19,7 +19,7 @@ from regulab._device import resolve_device
 from regulab._validation import check_int
 from regulab.layers import Layer, Variable
 from regulab.layers._base import assign_arrays
-from regulab.training import _data, _loop
+from regulab.training import _data, _inference, _loop
 from regulab.training._step import StepSpec, penalty_value
 
 
@@ -247,7 +247,8 @@ class Model:
         xt, yt, w, _ = self._arrays(x, y, sample_weight)
         bs = _loop._EVAL_BATCH if batch_size is None else check_int("batch_size", batch_size, low=1)
         spec = self._step_spec()
-        logs = _loop.evaluate_tensors(spec, xt, yt, w, batch_size=bs)
+        step = _inference.eval_step(self, spec, compiled=self.jit_compile is True)
+        logs = _loop.evaluate_tensors(spec, xt, yt, w, batch_size=bs, step=step)
         if _loop.resolve_verbose(verbose):
             print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
         if return_dict:
@@ -269,13 +270,16 @@ class Model:
         """
         xt = self._inputs(x, "predict")
         bs = _loop._EVAL_BATCH if batch_size is None else check_int("batch_size", batch_size, low=1)
+        values = [v.value for v in self._indexed_variables()]
+        compiled = self.jit_compile is True
         if mc_samples is None:
-            return _loop.to_numpy(_loop.predict_tensor(self._run, xt, bs))
+            step = _inference.predict_step(self, stochastic=False, compiled=compiled)
+            return _loop.to_numpy(_loop.predict_tensor(step, values, xt, bs))
         k = check_int("mc_samples", mc_samples, low=1)
         base = int(torch.randint(0, 2**31 - 1, ())) if seed is None else int(seed)
         from regulab import _random
-        outs = [_loop.predict_tensor(self._run, xt, bs, stochastic=True, key=_random.fold_in(base, s))
-                for s in range(k)]
+        step = _inference.predict_step(self, stochastic=True, compiled=compiled)
+        outs = [_loop.predict_tensor(step, values, xt, bs, key=_random.fold_in(base, s)) for s in range(k)]
         return _loop.to_numpy(torch.stack(outs))
 
     def __call__(self, x, training: bool = False) -> torch.Tensor:

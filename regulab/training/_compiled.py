@@ -15,17 +15,20 @@ from regulab import _random
 from regulab.training._step import StepSpec, _apply_update, _objective
 
 
-def compile_step(fn):
+def compile_step(fn, dynamic: bool = False):
     """``torch.compile(fn)`` with a code object of its own.
 
     Dynamo keeps its compiled entries on the function's code object, at most
     ``torch._dynamo.config.recompile_limit`` (8) of them, and runs a function eagerly once that is
     reached. Every model's step is a closure over the same code, so the ninth model compiled in one
     process would silently train eagerly; a copy of the code gives each step its own entries.
+    ``dynamic=True`` compiles the batch size as a symbol (inference passes end with a short batch).
+    ``fn``'s code must be regulab's: torch.compile runs functions defined inside torch (decorator
+    wrappers, ``vmap``'s) through one shared wrapper frame, which defeats the copy.
     """
     own = types.FunctionType(fn.__code__.replace(), fn.__globals__, fn.__name__, fn.__defaults__,
                              fn.__closure__)
-    return torch.compile(own, dynamic=False)
+    return torch.compile(own, dynamic=dynamic)
 
 
 def _fill(value: float, device) -> torch.Tensor:
@@ -54,12 +57,13 @@ def make_functional_step(spec: StepSpec):
     return step
 
 
-def make_multi_step(spec: StepSpec, k: int):
+def make_multi_step(spec: StepSpec, k: int, step_fn=None):
     """``run(params, buffers, opt_state, xs, ys, ws, seed, step) -> (params, buffers, opt_state, stats)``
     for ``k`` batches stacked on a leading axis; ``seed`` and ``step`` are int64 0-d tensors, so the
     random key of each step (``fold_in(seed, step + i)``, as the eager loop derives it) never makes
-    the compiled code specialise on a number."""
-    step_fn = make_functional_step(spec)
+    the compiled code specialise on a number. ``step_fn`` replaces the functional step (stacked
+    variants pass it mapped over their leading axis, with one seed per variant)."""
+    step_fn = step_fn or make_functional_step(spec)
 
     def run(params, buffers, opt_state, xs, ys, ws, seed, step):
         total = None
@@ -105,14 +109,14 @@ class StateLayout:
         return params, buffers, opt_state, flat[i]
 
 
-def make_inplace_multi_step(spec: StepSpec, k: int, layout: StateLayout):
+def make_inplace_multi_step(spec: StepSpec, k: int, layout: StateLayout, step_fn=None):
     """``run(state, xs, ys, ws, seed) -> stats``: ``k`` steps that write the new state into the
     flat ``state`` tensors (``layout``) in place, the step counter (last) included.
 
     Updating in place is what lets a CUDA graph be replayed with no copies in or out: the graph
     reads and writes the same addresses on every replay (and Inductor fuses the writes into the
     update kernels)."""
-    multi = make_multi_step(spec, k)
+    multi = make_multi_step(spec, k, step_fn)
 
     def run(state, xs, ys, ws, seed):
         params, buffers, opt_state, step = layout.unflatten(state)

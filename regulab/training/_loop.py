@@ -15,7 +15,7 @@ import torch
 
 from regulab import _random
 from regulab.callbacks import CallbackList, History, ProgbarLogger
-from regulab.training import _data
+from regulab.training import _data, _inference
 from regulab.training._engine import Engine
 from regulab.training._step import StepSpec, make_eval_step, penalty_value
 
@@ -180,7 +180,9 @@ def run_epochs(model, spec: StepSpec, batches, *, epochs: int, initial_epoch: in
                     break
         logs = epoch_logs(spec, acc.tolist(), seen)
         if validation is not None:
-            logs.update(evaluate_tensors(spec, *validation, prefix="val_"))
+            # compiled with the training step (Keras's jit_compile covers the test step too)
+            step = _inference.eval_step(model, spec, compiled=engine.mode == "compiled")
+            logs.update(evaluate_tensors(spec, *validation, prefix="val_", step=step))
         cbs.on_epoch_end(epoch, logs)
         if model.stop_training:
             break
@@ -190,9 +192,11 @@ def run_epochs(model, spec: StepSpec, batches, *, epochs: int, initial_epoch: in
     return history
 
 
-def evaluate_tensors(spec: StepSpec, x, y, w, prefix: str = "", batch_size: int = _EVAL_BATCH) -> dict:
-    """Loss and metrics of the current weights on in-memory tensors, as a logs dict."""
-    eval_step = make_eval_step(spec)
+def evaluate_tensors(spec: StepSpec, x, y, w, prefix: str = "", batch_size: int = _EVAL_BATCH,
+                     step=None) -> dict:
+    """Loss and metrics of the current weights on in-memory tensors, as a logs dict. ``step`` is
+    the evaluation step (``_inference.eval_step``; eager by default)."""
+    eval_step = step or make_eval_step(spec)
     params = [v.value for v in spec.trainable]
     buffers = [v.value for v in spec.buffers]
     acc = torch.zeros(spec.n_stats, device=x.device)
@@ -203,17 +207,14 @@ def evaluate_tensors(spec: StepSpec, x, y, w, prefix: str = "", batch_size: int 
     return epoch_logs(spec, acc.tolist(), x.shape[0], prefix=prefix, penalty=penalty)
 
 
-def predict_tensor(forward, x: torch.Tensor, batch_size: int, *, stochastic: bool = False,
-                   key: int = 0) -> torch.Tensor:
-    """Inference in batches. ``stochastic`` keeps dropout-like noise on (Monte-Carlo dropout)
-    while BatchNorm stays in inference mode."""
-    from regulab.layers import CallContext
-
+def predict_tensor(step, values, x: torch.Tensor, batch_size: int, key: int | None = None) -> torch.Tensor:
+    """Inference in batches with ``step(values, x, key)`` (``_inference.predict_step``); ``key``
+    seeds the noise of a stochastic step (one key per batch, derived on the device)."""
     outs = []
+    key_t = None if key is None else torch.tensor(key, dtype=torch.int64, device=x.device)
     with torch.no_grad():
         for j, i in enumerate(range(0, x.shape[0], batch_size)):
-            ctx = CallContext(None, training=False, key=_random.fold_in(key, j), stochastic=stochastic)
-            outs.append(forward(x[i:i + batch_size], ctx, False))
+            outs.append(step(values, x[i:i + batch_size], 0 if key_t is None else _random.fold_in(key_t, j)))
     return torch.cat(outs) if outs else torch.empty(0)
 
 

@@ -209,19 +209,23 @@ def make_train_step(spec: StepSpec):
     return train_step
 
 
-def make_eval_step(spec: StepSpec):
+def make_eval_step(spec: StepSpec, fill=None):
     """``eval_step(params, buffers, x, y, w) -> stats`` in inference mode. Activity penalties are
     in the stats; the weights' penalty is not (the caller adds it once: it does not change between
-    batches)."""
+    batches). ``fill(value, device)`` makes the constant entries (cached tensors by default; a
+    compiled step makes them inside the graph, where the batch size may be a symbol)."""
 
-    const = _Constants()
+    const = fill or _Constants()
 
-    @torch.no_grad()
+    # no_grad inside rather than as a decorator: torch.compile wraps functions whose code lies in
+    # torch (the decorator's) in one shared frame, which would count every model's step against
+    # Dynamo's recompile limit (see compile_step)
     def eval_step(params: Tensors, buffers: Tensors, x, y, w):
-        ctx = CallContext(list(params) + list(buffers), training=False)
-        out = spec.forward(x, ctx, spec.forward_logits)
-        activity = sum(ctx.penalties) if ctx.penalties else None
-        return _batch_stats(spec, const, out, y, w, _data_sum(spec, out, y, w), activity)
+        with torch.no_grad():
+            ctx = CallContext(list(params) + list(buffers), training=False)
+            out = spec.forward(x, ctx, spec.forward_logits)
+            activity = sum(ctx.penalties) if ctx.penalties else None
+            return _batch_stats(spec, const, out, y, w, _data_sum(spec, out, y, w), activity)
 
     return eval_step
 

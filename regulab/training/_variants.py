@@ -16,7 +16,8 @@ import torch
 from regulab import _random
 from regulab._validation import check_int
 from regulab.training import _loop
-from regulab.training._compiled import compile_step, make_functional_step
+from regulab.training._captured import StaticStep
+from regulab.training._compiled import StateLayout, compile_step, make_functional_step, make_inplace_multi_step
 
 
 def _signature(model) -> tuple:
@@ -50,7 +51,8 @@ def _check_models(models) -> None:
 
 
 def fit_variants(models: Sequence, x, y, *, seeds: Sequence[int], epochs: int = 1, batch_size: int = 32,
-                 validation_data=None, shuffle: bool = True, jit_compile: bool = False) -> list[dict]:
+                 validation_data=None, shuffle: bool = True, jit_compile: bool = False,
+                 steps_per_execution: int = 1) -> list[dict]:
     """Train ``models`` together; returns one history dict (name -> list per epoch) per model.
 
     Model ``i`` ends with the weights ``models[i].fit(x, y, seed=seeds[i], ...)`` would give it
@@ -60,7 +62,9 @@ def fit_variants(models: Sequence, x, y, *, seeds: Sequence[int], epochs: int = 
         models: compiled models of one architecture, loss, metrics and optimizer configuration.
         seeds: one fit seed per model (its shuffles and dropout masks).
         validation_data: ``(x_val, y_val)`` evaluated for every model after every epoch.
-        jit_compile: compile the stacked step with ``torch.compile``.
+        jit_compile: compile the stacked step with ``torch.compile`` (on a GPU, captured as a
+            CUDA graph), as ``Model.compile(jit_compile=True)`` does for one model.
+        steps_per_execution: batches per compiled call; leftover batches run eagerly.
     """
     models = list(models)
     _check_models(models)
@@ -68,6 +72,7 @@ def fit_variants(models: Sequence, x, y, *, seeds: Sequence[int], epochs: int = 
         raise ValueError(f"Argument `seeds` needs one seed per model: {len(models)} models, {len(seeds)} seeds.")
     epochs = check_int("epochs", epochs, low=0, where="fit_variants")
     batch_size = check_int("batch_size", batch_size, low=1, where="fit_variants")
+    k = check_int("steps_per_execution", steps_per_execution, low=1, where="fit_variants")
     lead = models[0]
     device = lead.device
     xt, yt, w, _ = lead._arrays(x, y)
@@ -81,15 +86,25 @@ def fit_variants(models: Sequence, x, y, *, seeds: Sequence[int], epochs: int = 
     opt = spec.optimizer
     opt.build(params, scalar_tensors=True)
     state = opt.state
-    dims = {k: (0 if isinstance(v, tuple) else None) for k, v in state.items()}
+    dims = {key: (0 if isinstance(v, tuple) else None) for key, v in state.items()}
     step = torch.func.vmap(make_functional_step(spec), in_dims=(0, 0, dims, 0, 0, 0 if w is not None else None, 0),
                            out_dims=(0, 0, dims, 0))
+    captured = None
     if jit_compile:
-        step = compile_step(step)
+        # kept by the first model (its compile() clears it), so studies that call this again on
+        # the same models, say an epoch at a time, compile once
+        cache_key = ("variants", tuple(id(m) for m in models), k, batch_size, w is None)
+        captured = lead._compiled_steps.get(cache_key)
+        if captured is None:
+            layout = StateLayout(len(params), len(buffers), state)
+            captured = StaticStep(compile_step(make_inplace_multi_step(spec, k, layout, step_fn=step)), layout,
+                                  capture=device.type == "cuda")
+            lead._compiled_steps[cache_key] = captured
     seeds_t = torch.tensor([s & 0xFFFFFFFF for s in seeds], dtype=torch.int64, device=device)
+    step_t = torch.zeros((), dtype=torch.int64, device=device)  # counted on the device: no syncs
     generators = [torch.Generator().manual_seed(int(s)) for s in seeds]
     histories: list[dict] = [{} for _ in models]
-    step_count = 0
+    full = n // batch_size
     for _epoch in range(epochs):
         if shuffle:  # each variant its own permutation, drawn as fit(seed=...) draws it
             perm = torch.stack([torch.randperm(n, generator=g) for g in generators]).to(device)
@@ -98,26 +113,35 @@ def fit_variants(models: Sequence, x, y, *, seeds: Sequence[int], epochs: int = 
         xs, ys = xt[perm], yt[perm]
         ws = None if w is None else w[perm]
         acc = torch.zeros(n_var, spec.n_stats, device=device)
-        for i in range(0, n, batch_size):
-            keys = _random.fold_in(seeds_t, step_count)
+        start = 0
+        if captured is not None:
+            for lo in range(0, (full - k + 1) * batch_size, k * batch_size):
+                hi = lo + k * batch_size
+                # (variants, k * batch, ...) -> (k, variants, batch, ...): one slice per step
+                group = [None if t is None else t[:, lo:hi].unflatten(1, (k, batch_size)).transpose(0, 1)
+                         for t in (xs, ys, ws)]
+                params, buffers, state, step_t, stats = captured(params, buffers, state, step_t, *group, seeds_t)
+                acc += stats
+                start = hi
+        for i in range(start, n, batch_size):  # eagerly: everything, or the batches left over
             wb = None if ws is None else ws[:, i:i + batch_size]
             params, buffers, state, stats = step(params, buffers, state, xs[:, i:i + batch_size],
-                                                 ys[:, i:i + batch_size], wb, keys)
+                                                 ys[:, i:i + batch_size], wb, _random.fold_in(seeds_t, step_t))
             acc += stats
-            step_count += 1
+            step_t = step_t + 1
         totals = acc.tolist()
         for v, s in enumerate(specs):
             for var, value in zip(s.trainable, params):
-                var.value = value[v]
+                var.value = value[v].clone()
             for var, value in zip(s.buffers, buffers):
-                var.value = value[v]
+                var.value = value[v].clone()
             logs = _loop.epoch_logs(s, totals[v], n)
             if validation is not None:
                 logs.update(_loop.evaluate_tensors(s, *validation, prefix="val_"))
-            for k, value in logs.items():
-                histories[v].setdefault(k, []).append(value)
+            for key, value in logs.items():
+                histories[v].setdefault(key, []).append(value)
     for v, (m, s) in enumerate(zip(models, specs)):
-        m.optimizer.state = {k: (tuple(t[v] for t in val) if isinstance(val, tuple) else val.clone())
-                             for k, val in state.items()}
+        m.optimizer.state = {key: (tuple(t[v].clone() for t in val) if isinstance(val, tuple) else val.clone())
+                             for key, val in state.items()}
         m.optimizer.trained_variables = tuple(id(var) for var in s.trainable)
     return histories

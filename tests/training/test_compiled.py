@@ -146,7 +146,7 @@ def test_callbacks_drive_a_compiled_fit_without_recompiling():
     assert h.params["engine"] == "compiled"
     # epoch 0 sets the best; epoch 1 fails min_delta and halves the rate (logged before it changes)
     assert h.history["learning_rate"][2] == pytest.approx(h.history["learning_rate"][0] / 2)
-    assert len(model._compiled_steps) == 1
+    assert len(model._compiled_steps) == 2  # one training step, one validation step
 
 
 def test_state_replaced_between_compiled_fits_is_used():
@@ -176,8 +176,8 @@ def test_every_model_gets_its_own_compiled_step():
     with torch._dynamo.config.patch(recompile_limit=1):
         for _ in range(2):
             before = counters["stats"]["unique_graphs"]
-            _model("sgd", True).fit(x, y, epochs=1, verbose=0)
-            assert counters["stats"]["unique_graphs"] == before + 1
+            _model("sgd", True).fit(x, y, epochs=1, verbose=0, validation_data=(x, y))
+            assert counters["stats"]["unique_graphs"] == before + 2  # the training and the validation step
 
 
 def test_identical_models_share_one_signature():
@@ -187,3 +187,24 @@ def test_identical_models_share_one_signature():
     assert a.get_config() != b.get_config()
     assert (_engine.spec_signature(a, a._step_spec(), 1, 32, a.device)
             == _engine.spec_signature(b, b._step_spec(), 1, 32, b.device))
+
+
+def test_compiled_evaluate_and_predict_match_eager_with_one_compile_each():
+    from torch._dynamo.utils import counters
+    x, y = linear_data(300, 20)
+    results = []
+    for jit in (False, True):
+        model = _model("adam", jit)  # BatchNorm and dropout: inference mode matters
+        before = counters["stats"]["unique_graphs"]
+        # batches of 128, 128 and 44: the short batch reuses the compiled code (dynamic batch size)
+        results.append((model.evaluate(x, y, batch_size=128, verbose=0, return_dict=True),
+                        model.predict(x, batch_size=128),
+                        model.predict(x, batch_size=128, mc_samples=3, seed=1)))
+        assert counters["stats"]["unique_graphs"] - before == (2 if jit else 0)  # mc_samples: eager
+    (ev_e, p_e, mc_e), (ev_c, p_c, mc_c) = results
+    assert ev_e.keys() == ev_c.keys()
+    for name in ev_e:
+        assert ev_c[name] == pytest.approx(ev_e[name], rel=1e-5, abs=1e-6)
+    np.testing.assert_allclose(p_c, p_e, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(mc_c, mc_e, rtol=1e-5, atol=1e-6)  # same dropout masks
+    assert mc_e.std(0).mean() > 0  # Monte-Carlo passes differ
