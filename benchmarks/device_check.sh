@@ -13,5 +13,5 @@ timeout 220 $py benchmarks/fit_overhead.py --device cuda --repeats 3 --k 10 20 -
     | grep -v -i warn | tee "$out/fit_overhead.txt"
 timeout 200 $py -m pytest -q -p no:cacheprovider -o addopts="--import-mode=importlib" tests/training/test_fit_cuda.py tests/augment/test_augment_cuda.py \
     > "$out/cuda_tests.txt" 2>&1; tail -5 "$out/cuda_tests.txt"
-timeout 60 $py benchmarks/stacked_variants.py --device cuda --variants 32 --repeats 1 2>&1 | tee "$out/stacked_variants.txt"
+timeout 60 $py benchmarks/stacked_variants.py --device cuda --variants 32 --repeats 1 --k 10 2>&1 | tee "$out/stacked_variants.txt"
 timeout 60 $py benchmarks/augment_throughput.py --device cuda 2>&1 | tee "$out/augment_throughput.txt"
