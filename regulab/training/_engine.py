@@ -62,13 +62,20 @@ def _without_names(config):
     return config
 
 
+def _without_learning_rate(config: dict) -> dict:
+    """The step reads the learning rate from the optimizer state (a tensor): changing it between
+    fits must not compile again."""
+    inner = {k: v for k, v in config.get("config", {}).items() if k != "learning_rate"}
+    return {**config, "config": inner}
+
+
 def spec_signature(model, spec: StepSpec, k: int, batch_size: int, device: torch.device) -> str:
     """What a compiled step depends on: architecture, loss, metrics, optimizer, batch shape."""
     from regulab import losses, optimizers
 
     payload = json.dumps({"model": _without_names(model.get_config()), "loss": losses.serialize(spec.loss),
                           "metrics": [type(m).__name__ for m in spec.metrics],
-                          "optimizer": optimizers.serialize(spec.optimizer), "k": k, "batch": batch_size,
+                          "optimizer": _without_learning_rate(optimizers.serialize(spec.optimizer)), "k": k, "batch": batch_size,
                           "precision": model.precision,
                           "device": device.type, "torch": torch.__version__}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:24]

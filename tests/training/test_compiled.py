@@ -161,6 +161,8 @@ def test_state_replaced_between_compiled_fits_is_used():
         model.optimizer.learning_rate = 0.002
         h = model.fit(x, y, batch_size=32, epochs=2, verbose=0, seed=4)
         assert h.params["engine"] == ("compiled" if jit else "eager")
+        # the learning rate is state, not code: one compiled step serves both fits
+        assert len(model._compiled_steps) == (1 if jit else 0)
         results.append((h.history, model.get_weights()))
     (h_e, w_e), (h_c, w_c) = results
     for a, b in zip(w_e, w_c):
