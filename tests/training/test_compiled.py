@@ -210,3 +210,80 @@ def test_compiled_evaluate_and_predict_match_eager_with_one_compile_each():
     np.testing.assert_allclose(p_c, p_e, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(mc_c, mc_e, rtol=1e-5, atol=1e-6)  # same dropout masks
     assert mc_e.std(0).mean() > 0  # Monte-Carlo passes differ
+
+
+def _eager_and_compiled(build, x, y, **fit_kwargs):
+    """Fit the model ``build(jit)`` makes, eagerly and compiled; return [(history, weights)] for each."""
+    results = []
+    for jit in (False, True):
+        model = build(jit)
+        h = model.fit(x, y, verbose=0, seed=0, **fit_kwargs)
+        assert h.params["engine"] == ("compiled" if jit else "eager")
+        results.append((h.history, model.get_weights()))
+    return results
+
+
+def _assert_same(results, rtol=1e-4, atol=1e-5):
+    (h_e, w_e), (h_c, w_c) = results
+    for a, b in zip(w_e, w_c):
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
+    assert h_e.keys() == h_c.keys()
+    for name in h_e:
+        np.testing.assert_allclose(h_e[name], h_c[name], rtol=rtol, atol=atol)
+
+
+def test_compiled_matches_eager_for_image_layers_and_categorical_crossentropy():
+    from regulab import layers as L
+    rng = np.random.default_rng(0)
+    x = rng.random((96, 8, 8, 1)).astype("float32")
+    y = np.eye(3, dtype="float32")[rng.integers(0, 3, 96)]
+
+    def build(jit):
+        regulab.set_random_seed(2)
+        model = Sequential([
+            L.Input((8, 8, 1)), L.RandomFlip(), L.RandomRotation(0.1), L.RandomZoom(0.1),
+            L.RandomTranslation(0.1, 0.1), L.RandomBrightness(0.1, value_range=(0, 1)),
+            L.RandomContrast(0.1), L.RandomCrop(6, 6), L.SpatialDropout2D(0.2), L.Flatten(), Dense(8),
+            L.Activation("relu"), L.Reshape((8, 1)), L.RandomShift(0.1), L.SpatialDropout1D(0.2), L.Flatten(),
+            Dense(3, activation="softmax")])
+        model.compile(regulab.optimizers.Adam(0.01), "categorical_crossentropy",
+                      metrics=["accuracy", "categorical_accuracy"], jit_compile=jit)
+        return model
+
+    _assert_same(_eager_and_compiled(build, x, y, batch_size=16, epochs=2, validation_split=0.25))
+
+
+@pytest.mark.parametrize("loss", ["mse", "mae"])
+def test_compiled_matches_eager_for_regression_losses(loss):
+    x, _ = linear_data(128, 20)
+    target = x[:, 0] - 0.5 * x[:, 1]
+
+    def build(jit):
+        regulab.set_random_seed(3)
+        model = Sequential([Dense(8, input_dim=20, activation="tanh"), Dense(1)])
+        model.compile(regulab.optimizers.SGD(0.05), loss, metrics=["mae", "mse"], jit_compile=jit)
+        return model
+
+    _assert_same(_eager_and_compiled(build, x, target, batch_size=32, epochs=2, validation_split=0.25))
+
+
+def test_every_callback_drives_a_compiled_fit_as_an_eager_one(tmp_path):
+    from regulab import callbacks as C
+    x, y = linear_data(200, 20)
+    results = []
+    for jit in (False, True):
+        folder = tmp_path / str(jit)
+        folder.mkdir()
+        cbs = [C.ModelCheckpoint(str(folder / "best.regulab"), monitor="val_loss", save_best_only=True),
+               C.LearningRateScheduler(lambda epoch, lr: lr * 0.8), C.CSVLogger(str(folder / "log.csv")),
+               C.TerminateOnNaN(), C.ReduceLROnPlateau(monitor="val_loss", patience=0, factor=0.5),
+               C.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True)]
+        model = _model("adam", jit)
+        h = model.fit(x, y, batch_size=32, epochs=8, validation_split=0.2, verbose=0, seed=3, callbacks=cbs)
+        best = regulab.models.load_model(str(folder / "best.regulab"))
+        results.append((h.history, model.get_weights(), best.get_weights(), (folder / "log.csv").read_text()))
+    (h_e, w_e, b_e, csv_e), (h_c, w_c, b_c, csv_c) = results
+    _assert_same([(h_e, w_e), (h_c, w_c)])
+    for a, b in zip(b_e, b_c):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    assert csv_e.splitlines()[0] == csv_c.splitlines()[0] and len(csv_e.splitlines()) == len(csv_c.splitlines())
