@@ -119,10 +119,13 @@ class Model:
             metrics: list of names or ``metrics.Metric`` objects; ``'accuracy'`` picks binary,
                 categorical or sparse accuracy from the loss, as Keras does.
             device: ``'cpu'``, ``'cuda'``, a torch.device, or None for ``regulab.set_device``'s.
-            jit_compile: ``True`` compiles the training step with ``torch.compile`` (captured as
-                CUDA graphs on a GPU); ``False`` runs it eagerly; ``"auto"`` (default) times the
-                first steps of each fit and compiles only when the fit is long enough to repay the
-                compile time, so it is never much slower than eager.
+            jit_compile: ``True`` compiles the training step with ``torch.compile`` (on a GPU
+                captured once as a CUDA graph and replayed), and the test and predict steps as Keras
+                does (``predict(mc_samples=...)`` stays eager); ``False`` runs them eagerly;
+                ``"auto"`` (default) times the first steps of each fit and compiles the training
+                and validation steps only when the fit is long enough to repay the compile time, so
+                it is never much slower than eager. While a compiled fit runs, the weights are
+                updated in place (as PyTorch's optimizers do); ``get_weights`` returns copies.
             steps_per_execution: batches run per call of the (compiled) step; per-batch callbacks
                 are called once per call, as in Keras.
             precision: ``"float32"`` or ``"mixed_bfloat16"`` (alias ``"bf16"``): layers compute in
