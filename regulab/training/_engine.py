@@ -81,11 +81,23 @@ def spec_signature(model, spec: StepSpec, k: int, batch_size: int, device: torch
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 
-def compiled_before(signature: str) -> bool:
+def _inductor_cache_dir() -> str | None:
     try:
-        return signature in json.loads(_cache_file().read_text())
+        from torch._inductor.runtime.cache_dir_utils import cache_dir
+        return cache_dir()
+    except Exception:  # noqa: BLE001 - a private helper that may move: then assume a cold compile
+        return None
+
+
+def compiled_before(signature: str) -> bool:
+    """Whether this machine compiled this step before and Inductor's on-disk cache still holds it
+    (it lives in /tmp by default: a reboot empties it while our record survives)."""
+    try:
+        known = json.loads(_cache_file().read_text())
     except (OSError, ValueError):
         return False
+    cache = _inductor_cache_dir()
+    return signature in known and cache is not None and os.path.isdir(cache)
 
 
 def remember_compiled(signature: str, seconds: float) -> None:

@@ -287,3 +287,16 @@ def test_every_callback_drives_a_compiled_fit_as_an_eager_one(tmp_path):
     for a, b in zip(b_e, b_c):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
     assert csv_e.splitlines()[0] == csv_c.splitlines()[0] and len(csv_e.splitlines()) == len(csv_c.splitlines())
+
+
+def test_compile_record_counts_only_while_inductors_cache_exists(tmp_path, monkeypatch):
+    monkeypatch.setenv("REGULAB_CACHE_DIR", str(tmp_path / "regulab"))
+    inductor = tmp_path / "inductor"
+    monkeypatch.setattr(_engine, "_inductor_cache_dir", lambda: str(inductor))
+    assert not _engine.compiled_before("abc")
+    _engine.remember_compiled("abc", 12.5)
+    assert not _engine.compiled_before("abc")  # Inductor's cache is gone (say /tmp was emptied)
+    inductor.mkdir()
+    assert _engine.compiled_before("abc") and not _engine.compiled_before("other")
+    (tmp_path / "regulab" / "compiled_steps.json").write_text("{not json")
+    assert not _engine.compiled_before("abc")  # a damaged record means "not compiled before"
