@@ -41,11 +41,11 @@ def test_stacked_variants_equal_separate_fits(kind):
 
 
 def test_compiled_stacked_step_matches_eager():
-    # 300 samples: 9 full batches (two calls of 4 steps, one left over) and a partial one
+    # 300 samples: 9 full batches (four calls of 2 steps, one left over) and a partial one
     x, y = linear_data(300)
     eager, compiled = _models("dropout", 4), _models("dropout", 4)
     h_e = fit_variants(eager, x, y, seeds=[0, 1, 2, 3], epochs=2)
-    h_c = fit_variants(compiled, x, y, seeds=[0, 1, 2, 3], epochs=2, jit_compile=True, steps_per_execution=4)
+    h_c = fit_variants(compiled, x, y, seeds=[0, 1, 2, 3], epochs=2, jit_compile=True, steps_per_execution=2)
     for a, b in zip(h_e, h_c):
         np.testing.assert_allclose(a["loss"], b["loss"], rtol=1e-4)
     for a, b in zip(eager, compiled):

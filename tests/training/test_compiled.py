@@ -19,11 +19,11 @@ OPTIMIZERS = {
 }
 
 
-def _model(optimizer, jit, k=1):
+def _model(optimizer, jit, k=1, dropout=True):
     regulab.set_random_seed(0)
     model = Sequential([Dense(16, input_dim=20, activation="relu", kernel_regularizer=regularizers.l1(0.01, proximal=True),
                               bias_regularizer=regularizers.l2(0.01)),
-                        BatchNormalization(), Dropout(0.3),
+                        BatchNormalization(), *([Dropout(0.3)] if dropout else []),
                         Dense(1, activation="sigmoid", kernel_regularizer=regularizers.l1_l2(0.001, 0.01))])
     model.compile(OPTIMIZERS[optimizer](), "binary_crossentropy", metrics=["accuracy", "auc"],
                   jit_compile=jit, steps_per_execution=k)
@@ -36,18 +36,22 @@ def _fit(model):
     return h, model.get_weights()
 
 
-# each compile costs 10-30 s on a cold 2-core machine: the slowest tests of the suite
+# each compile costs 10-30 s on a cold 2-core machine, a dropout layer ~10 s more: the slowest
+# tests of the suite. Dropout rides with Adam only (other tests reuse that compiled step).
 @pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
 def test_compiled_step_matches_eager_across_optimizers(optimizer):
-    h_e, w_e = _fit(_model(optimizer, False))
-    h_c, w_c = _fit(_model(optimizer, True))
+    dropout = optimizer == "adam"
+    h_e, w_e = _fit(_model(optimizer, False, dropout=dropout))
+    h_c, w_c = _fit(_model(optimizer, True, dropout=dropout))
     assert h_c.params["engine"] == "compiled" and h_e.params["engine"] == "eager"
     for a, b in zip(w_e, w_c):
         # same dropout masks (counter-based keys), same formulas: float rounding only
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
     for name in h_e.history:
         np.testing.assert_allclose(h_e.history[name], h_c.history[name], rtol=1e-4, atol=1e-5)
-    assert (w_c[0] == 0).any()  # proximal L1 still produces exact zeros when compiled
+    # proximal L1 produces the same exact zeros when compiled (Adam, with these settings, makes some)
+    np.testing.assert_array_equal(w_c[0] == 0, w_e[0] == 0)
+    assert (w_c[0] == 0).any() or optimizer != "adam"
 
 
 def test_steps_per_execution_equals_single_steps_and_calls_hooks_per_execution():
@@ -117,23 +121,17 @@ def _all_layers_model(jit, loss, units, metrics):
     return model
 
 
-@pytest.mark.parametrize("loss,units,metrics", [
-    ("sparse_categorical_crossentropy", 3, ["accuracy", "precision", "recall"]),
-    ("huber", 1, ["mae", "mse"]),
-])
-def test_compiled_matches_eager_for_every_layer_loss_and_metric(loss, units, metrics):
-    x, y = linear_data(200, 20)
-    target = (x[:, 0] > 0).astype(int) + (x[:, 1] > 0).astype(int) if units == 3 else x[:, 0] * 2.0
-    results = []
-    for jit in (False, True):
-        model = _all_layers_model(jit, loss, units, metrics)
-        h = model.fit(x, target, batch_size=32, epochs=2, validation_data=(x[:50], target[:50]), verbose=0, seed=0)
-        results.append((h.history, model.get_weights()))
-    (h_e, w_e), (h_c, w_c) = results
-    for a, b in zip(w_e, w_c):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
-    for name in h_e:
-        np.testing.assert_allclose(h_e[name], h_c[name], rtol=1e-4, atol=1e-5)
+# random layers cost ~10 s of cold compile each: one model carries them all (the other losses and
+# the image layers have tests of their own below)
+def test_compiled_matches_eager_for_every_layer_loss_and_metric():
+    x, _ = linear_data(200, 20)
+    target = (x[:, 0] > 0).astype(int) + (x[:, 1] > 0).astype(int)
+
+    def build(jit):
+        return _all_layers_model(jit, "sparse_categorical_crossentropy", 3, ["accuracy", "precision", "recall"])
+
+    _assert_same(_eager_and_compiled(build, x, target, batch_size=32, epochs=2,
+                                     validation_data=(x[:50], target[:50])))
 
 
 def test_callbacks_drive_a_compiled_fit_without_recompiling():
@@ -253,7 +251,7 @@ def test_compiled_matches_eager_for_image_layers_and_categorical_crossentropy():
     _assert_same(_eager_and_compiled(build, x, y, batch_size=16, epochs=2, validation_split=0.25))
 
 
-@pytest.mark.parametrize("loss", ["mse", "mae"])
+@pytest.mark.parametrize("loss", ["mse", "mae", "huber"])
 def test_compiled_matches_eager_for_regression_losses(loss):
     x, _ = linear_data(128, 20)
     target = x[:, 0] - 0.5 * x[:, 1]
