@@ -40,8 +40,15 @@ class StaticStep:
         if self.state is None or (ws is None) != (self.inputs[2] is None):
             self._setup(flat, xs, ys, ws, seed)
         else:
+            if len(flat) != len(self.state):
+                raise RuntimeError(f"internal error: a compiled step for {len(self.state)} state tensors "
+                                   f"was reused for {len(flat)}; its cache key misses what changed.")
             for fixed, current in zip(self.state, flat):
                 if current is not fixed:  # replaced since the last call: bring the new value in
+                    if current.shape != fixed.shape or current.device != fixed.device:
+                        raise RuntimeError(f"internal error: a compiled step's state tensor of shape "
+                                           f"{tuple(fixed.shape)} on {fixed.device} was given one of shape "
+                                           f"{tuple(current.shape)} on {current.device}.")
                     fixed.copy_(current)
             for fixed, current in zip(self.inputs, (xs, ys, ws, seed)):
                 if fixed is not None and current is not fixed:

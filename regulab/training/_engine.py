@@ -78,7 +78,7 @@ def spec_signature(model, spec: StepSpec, k: int, batch_size: int, device: torch
                           "metrics": [type(m).__name__ for m in spec.metrics],
                           "optimizer": _without_learning_rate(optimizers.serialize(spec.optimizer)), "k": k, "batch": batch_size,
                           "precision": model.precision,
-                          "device": device.type, "torch": torch.__version__}, sort_keys=True, default=str)
+                          "device": str(device), "torch": torch.__version__}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 

@@ -56,7 +56,9 @@ def fit_variants(models: Sequence, x, y, *, seeds: Sequence[int], epochs: int = 
     """Train ``models`` together; returns one history dict (name -> list per epoch) per model.
 
     Model ``i`` ends with the weights ``models[i].fit(x, y, seed=seeds[i], ...)`` would give it
-    (up to float rounding), and its optimizer holds its own state afterwards.
+    (up to float rounding) from a fresh optimizer state, and its optimizer holds its own state
+    afterwards. Each call starts the optimizers afresh: train in one call rather than an epoch at
+    a time.
 
     Args:
         models: compiled models of one architecture, loss, metrics and optimizer configuration.
@@ -91,9 +93,10 @@ def fit_variants(models: Sequence, x, y, *, seeds: Sequence[int], epochs: int = 
                            out_dims=(0, 0, dims, 0))
     captured = None
     if jit_compile:
-        # kept by the first model (its compile() clears it), so studies that call this again on
-        # the same models, say an epoch at a time, compile once
-        cache_key = ("variants", tuple(id(m) for m in models), k, batch_size, w is None)
+        # kept by the first model (its compile() clears it), so a study that calls this again on
+        # the same models compiles once; which weights train is part of the step's layout
+        cache_key = ("variants", tuple(id(m) for m in models), k, batch_size, w is None,
+                     tuple(id(v) for s in specs for v in s.trainable), tuple(id(v) for s in specs for v in s.buffers))
         captured = lead._compiled_steps.get(cache_key)
         if captured is None:
             layout = StateLayout(len(params), len(buffers), state)

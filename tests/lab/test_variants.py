@@ -67,3 +67,27 @@ def test_variants_must_share_architecture_and_seeds_must_match():
         fit_variants([seed_model("l2"), strong], x, y, seeds=[0, 1])
     with pytest.raises(ValueError, match=re.escape("Argument `seeds` needs one seed per model: 2 models, 1 seeds.")):
         fit_variants(_models("plain", 2), x, y, seeds=[0])
+
+
+def test_compiled_stacked_step_follows_layers_frozen_between_calls():
+    x, y = linear_data(96, 8)
+
+    def run(jit):
+        models = []
+        for seed in range(2):
+            regulab.set_random_seed(seed)
+            model = Sequential([Dense(8, input_dim=8, activation="relu"), Dense(8, activation="relu"), Dense(1)])
+            model.compile("adam", "mse")
+            models.append(model)
+        fit_variants(models, x, y, seeds=[3, 4], epochs=1, batch_size=16, jit_compile=jit)
+        for m in models:
+            m.layers[1].trainable = False
+        frozen = models[0].layers[1].get_weights()
+        fit_variants(models, x, y, seeds=[5, 6], epochs=2, batch_size=16, jit_compile=jit)
+        for a, b in zip(frozen, models[0].layers[1].get_weights()):
+            np.testing.assert_array_equal(a, b)
+        return [m.get_weights() for m in models]
+
+    for wa, wb in zip(run(False), run(True)):
+        for a, b in zip(wa, wb):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
