@@ -1,9 +1,9 @@
 """Which step runs the batches: eager, or compiled K steps per call, and when compiling pays.
 
 ``jit_compile=True`` compiles the pure training step with ``torch.compile`` (on a GPU captured once
-as a CUDA graph and replayed, ``_captured.py``); ``False`` runs it eagerly; ``"auto"`` starts eagerly, times the first
-steps, and compiles only when the fit's remaining steps would repay the compile time, so a short fit
-is never slower than eager. ``steps_per_execution=K`` runs K batches per call (Keras's meaning:
+as a CUDA graph and replayed, ``_captured.py``); ``False`` runs it eagerly; ``"auto"`` starts
+eagerly, times the first steps, and compiles only when the fit's remaining steps would repay the
+compile time, so a short fit is never slower than eager. ``steps_per_execution=K`` runs K batches per call (Keras's meaning:
 per-batch callbacks are called once per call).
 """
 from __future__ import annotations
