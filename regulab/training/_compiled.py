@@ -31,8 +31,9 @@ def compile_step(fn, dynamic: bool = False):
     return torch.compile(own, dynamic=dynamic)
 
 
-def _fill(value: float, device) -> torch.Tensor:
-    return torch.full((), float(value), device=device)
+def fill(value, device) -> torch.Tensor:
+    """A 0-d float32 constant made inside the compiled graph (``value`` may be a symbolic size)."""
+    return torch.full((), value, dtype=torch.float32, device=device)
 
 
 def make_functional_step(spec: StepSpec):
@@ -52,7 +53,7 @@ def make_functional_step(spec: StepSpec):
 
     def step(params, buffers, opt_state, x, y, w, key):
         grads, aux = grad_fn(tuple(params), tuple(buffers), x, y, w, key)
-        return _apply_update(spec, closed_form, _fill, params, buffers, opt_state, grads, aux, w)
+        return _apply_update(spec, closed_form, fill, params, buffers, opt_state, grads, aux, w)
 
     return step
 

@@ -10,13 +10,9 @@ from __future__ import annotations
 import torch
 
 from regulab.layers import CallContext
-from regulab.training._compiled import compile_step
+from regulab.training._compiled import compile_step, fill
 from regulab.training._engine import compiler_available
 from regulab.training._step import StepSpec, make_eval_step
-
-
-def _fill(value, device) -> torch.Tensor:
-    return torch.full((), value, dtype=torch.float32, device=device)
 
 
 def _compiled(model, key, make):
@@ -33,7 +29,7 @@ def eval_step(model, spec: StepSpec, compiled: bool):
         return make_eval_step(spec)
     key = ("eval", tuple(id(v) for v in spec.trainable), tuple(id(v) for v in spec.buffers),
            tuple(m.name for m in spec.metrics))
-    return _compiled(model, key, lambda: make_eval_step(spec, fill=_fill))
+    return _compiled(model, key, lambda: make_eval_step(spec, fill=fill))
 
 
 def predict_step(model, stochastic: bool, compiled: bool):
