@@ -21,7 +21,7 @@ import torch
 
 from regulab._validation import check_float, check_int, unknown_name
 
-__all__ = ["Metric", "BinaryAccuracy", "CategoricalAccuracy", "SparseCategoricalAccuracy", "Precision",
+__all__ = ["Metric", "Mean", "BinaryAccuracy", "CategoricalAccuracy", "SparseCategoricalAccuracy", "Precision",
            "Recall", "AUC", "MeanAbsoluteError", "MeanSquaredError", "get", "resolve"]
 
 
@@ -49,8 +49,8 @@ class Metric:
 
     # -- Keras's stateful API, for use outside fit
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
-        y_true = torch.as_tensor(y_true, dtype=torch.float32)
-        y_pred = torch.as_tensor(y_pred, dtype=torch.float32)
+        y_true = torch.as_tensor(y_true, dtype=torch.float32).detach()
+        y_pred = torch.as_tensor(y_pred, dtype=torch.float32).detach()
         if sample_weight is not None:
             sample_weight = torch.as_tensor(sample_weight, dtype=torch.float32).reshape(-1)
         self._totals = self._totals + self.batch_stats(y_true, y_pred, sample_weight).double().cpu()
@@ -90,6 +90,39 @@ class _MeanMetric(Metric):
 
     def result_from(self, totals, weight_total):
         return totals[0] / weight_total if weight_total else 0.0
+
+
+class Mean(Metric):
+    """The (weighted) mean of the values it is given: a loss tracker in a custom ``train_step``.
+
+    >>> from regulab import metrics
+    >>> m = metrics.Mean(name="d_loss")
+    >>> m.update_state(1.0); m.update_state([2.0, 3.0])
+    >>> m.result()
+    2.0
+    """
+
+    n_stats = 2
+    direction = "min"
+    default_name = "mean"
+
+    def update_state(self, values, sample_weight=None) -> None:
+        v = torch.as_tensor(values, dtype=torch.float32).detach().reshape(-1).double().cpu()
+        if sample_weight is None:
+            w = torch.ones_like(v)
+        else:
+            w = torch.as_tensor(sample_weight, dtype=torch.float64).detach().reshape(-1).cpu().expand_as(v)
+        self._totals = self._totals + torch.stack([(v * w).sum(), w.sum()])
+
+    def result(self) -> float:
+        total, count = self._totals.tolist()
+        return total / count if count else 0.0
+
+    def batch_stats(self, y_true, y_pred, sample_weight):
+        raise TypeError("metrics.Mean tracks values given to update_state; it is not a compile() metric.")
+
+    def result_from(self, totals, weight_total):
+        return totals[0] / totals[1] if totals[1] else 0.0
 
 
 class BinaryAccuracy(_MeanMetric):

@@ -1,8 +1,8 @@
 """Optimizers by Keras name and class, as pure update functions.
 
-An optimizer holds its hyperparameters and, once training starts, its state (moments, step count,
-learning rate). ``apply(params, grads, state)`` returns new parameters and a new state without
-changing its inputs, so the whole training step stays one pure function that can be compiled or
+An optimizer holds its hyperparameters and, once training starts, its state (moments per variable,
+step count, learning rate). ``update(params, grads, state)`` returns new parameters and a new state
+without changing its inputs, so the whole training step stays one pure function that can be compiled or
 captured. Updates use torch's multi-tensor (``_foreach``) kernels: one kernel launch per operation
 for all parameters, rather than one per parameter as a hand-written loop over ``torch.optim`` does.
 
@@ -77,8 +77,14 @@ def _sub_scaled_ratio(params: Tensors, num: Tensors, denom: Tensors, scale: Scal
 class Optimizer:
     """Base class. Subclasses define ``_slots`` (per-parameter state) and ``_update``.
 
+    An optimizer keeps one set of slots (moments) per variable it has updated, and its step count
+    (``iterations``). ``fit`` hands them to the pure training step by the variables' paths and
+    takes them back afterwards, so freezing some layers between fits keeps the moments of the
+    weights that stay trainable. ``apply(grads, variables)`` updates variables directly, as in a
+    Keras ``train_step``.
+
     Args:
-        learning_rate: step size (a float > 0).
+        learning_rate: step size (a float >= 0; 0 is allowed, as warm-up schedules start there).
         weight_decay: decoupled weight decay (Loshchilov & Hutter, 2019): each step multiplies the
             weights by ``1 - learning_rate * weight_decay`` before the update. This is *not* L2
             regularization; use ``regularizers.l2`` for the lesson's penalty.
@@ -90,51 +96,102 @@ class Optimizer:
     def __init__(self, learning_rate: float | None = None, weight_decay: float | None = None):
         name = type(self).__name__
         lr = self._default_lr if learning_rate is None else learning_rate
-        self._learning_rate = check_float("learning_rate", lr, low=0.0, low_open=True, where=name)
+        self._learning_rate = check_float("learning_rate", lr, low=0.0, where=name)
         self.weight_decay = (None if weight_decay is None
                              else check_float("weight_decay", weight_decay, low=0.0, where=name))
-        self.state: dict | None = None
-        #: ids of the variables ``state`` belongs to, and the model they belong to (set by fit)
-        self.trained_variables: tuple = ()
+        #: per-variable slots: {variable: {slot: tensor}}
+        self.slots: dict = {}
+        self._iterations: int | torch.Tensor = 0
+        #: the model this optimizer was compiled with (a weak reference), set by ``compile``
         self.owner = None
 
-    # -- the learning rate lives in the state once training has started (as a 0-d tensor where the
-    # step is compiled, so that changing it never changes the compiled code).
     @property
     def learning_rate(self) -> float:
-        if self.state is not None:
-            return float(self.state["lr"])
-        return self._learning_rate
+        return float(self._learning_rate)
 
     @learning_rate.setter
     def learning_rate(self, value: float) -> None:
         value = check_float("learning_rate", value, low=0.0, where=type(self).__name__)
-        self._learning_rate = value
-        if self.state is not None:
-            lr = self.state["lr"]
-            self.state["lr"] = torch.full_like(lr, value) if isinstance(lr, torch.Tensor) else value
+        lr = self._learning_rate
+        # a tensor learning rate is a compiled step's: replace it by a new tensor, never a number,
+        # so the compiled code does not change
+        self._learning_rate = torch.full_like(lr, value) if isinstance(lr, torch.Tensor) else value
 
     @property
     def iterations(self) -> int:
         """Number of update steps applied so far."""
-        return 0 if self.state is None else int(self.state["t"])
+        return int(self._iterations)
 
-    def build(self, params: Sequence[torch.Tensor], scalar_tensors: bool = False) -> None:
-        """Create the state for ``params`` (called by ``fit``). ``scalar_tensors`` keeps the learning
-        rate and step count as 0-d tensors (for compiled steps) instead of Python numbers (eager
-        steps, where each tensor scalar op would cost a kernel launch)."""
+    # -- per-variable state
+    def slots_for(self, variables: Sequence) -> dict[str, list[torch.Tensor]]:
+        """``{slot: [tensor per variable]}``: the kept slots, or fresh ones for variables not
+        updated yet (kept only once ``store`` receives them)."""
+        out: dict[str, list[torch.Tensor]] = {slot: [] for slot in self._slots}
+        for var in variables:
+            own = self.slots.get(var)
+            if own is None or own.keys() != set(self._slots) or any(t.shape != var.value.shape for t in own.values()):
+                own = {slot: torch.full_like(var.value.detach(), self._slot_init(slot)) for slot in self._slots}
+            for slot in self._slots:
+                out[slot].append(own[slot])
+        return out
+
+    def store(self, variables: Sequence, slots: dict, iterations, learning_rate=None) -> None:
+        """Keep updated slots (``{slot: [tensor per variable]}``), step count and learning rate."""
+        for i, var in enumerate(variables):
+            self.slots[var] = {slot: values[i] for slot, values in slots.items()}
+        self._iterations = iterations
+        if learning_rate is not None:
+            self._learning_rate = learning_rate
+
+    def apply(self, grads: Sequence, variables: Sequence | None = None) -> None:
+        """Update ``variables`` (``model.trainable_weights``) with ``grads`` in place, Keras-style:
+        ``optimizer.apply(grads, model.trainable_weights)`` in a custom ``train_step``."""
+        if variables is None:
+            owner = self.owner() if self.owner is not None else None
+            if owner is None:
+                raise ValueError("optimizer.apply(grads) needs `variables` when the optimizer was not "
+                                 "compiled with a model: pass apply(grads, model.trainable_weights).")
+            variables = owner.trainable_weights
+        variables = list(variables)
+        grads = list(grads)
+        if len(grads) != len(variables):
+            raise ValueError(f"optimizer.apply received {len(grads)} gradients for {len(variables)} variables.")
+        pairs = [(g, v) for g, v in zip(grads, variables) if g is not None]
+        if not pairs:
+            return
+        grads, variables = [g for g, _ in pairs], [v for _, v in pairs]
+        state = {"lr": self._learning_rate, "t": self._iterations, **{
+            slot: tuple(values) for slot, values in self.slots_for(variables).items()}}
+        with torch.no_grad():
+            params = [v.value.detach() for v in variables]
+            new, new_state = self.update(params, [g.detach() for g in grads], state)
+        for var, value in zip(variables, new):
+            var.value = value
+        self.store(variables, {slot: list(new_state[slot]) for slot in self._slots}, new_state["t"])
+
+    def apply_gradients(self, grads_and_vars) -> None:
+        """``apply`` from ``(gradient, variable)`` pairs (Keras 2's spelling)."""
+        pairs = list(grads_and_vars)
+        self.apply([g for g, _ in pairs], [v for _, v in pairs])
+
+    # -- the pure update the training step runs
+    def init_state(self, params: Sequence[torch.Tensor], scalar_tensors: bool = False) -> dict:
+        """A fresh state in the form ``update`` takes: ``{"lr", "t", slot: tuple per param}``.
+        ``scalar_tensors`` keeps the learning rate and step count as 0-d tensors (for compiled
+        steps) instead of Python numbers (eager steps, where each tensor scalar op would cost a
+        kernel launch)."""
         device = params[0].device if params else torch.device("cpu")
-        state: dict = {"lr": self._learning_rate, "t": 0}
+        state: dict = {"lr": float(self._learning_rate), "t": 0}
         if scalar_tensors:
             state = {k: torch.tensor(float(v), dtype=torch.float32, device=device) for k, v in state.items()}
         for slot in self._slots:
             state[slot] = tuple(torch.full_like(p, self._slot_init(slot)) for p in params)
-        self.state = state
+        return state
 
     def _slot_init(self, slot: str) -> float:
         return 0.0
 
-    def apply(self, params: Tensors, grads: Tensors, state: dict) -> tuple[Tensors, dict]:
+    def update(self, params: Tensors, grads: Tensors, state: dict) -> tuple[Tensors, dict]:
         """One update: returns (new_params, new_state); the inputs are left unchanged."""
         t = state["t"] + 1
         lr = state["lr"]
@@ -146,7 +203,8 @@ class Optimizer:
         return new_params, new_state
 
     def _update(self, params, grads, state, lr, t) -> tuple[Tensors, dict]:
-        raise NotImplementedError  # abstract: each optimizer defines its update
+        raise TypeError(f"{type(self).__name__} does not define `_update`; subclass one of "
+                        f"SGD, Adam, AdamW, RMSprop or Adagrad, or define it.")
 
     def step_size(self, state: dict, index: int) -> torch.Tensor | float:
         """The effective per-element step size of parameter ``index`` in the update that produced
@@ -154,7 +212,7 @@ class Optimizer:
         return state["lr"]
 
     def get_config(self) -> dict:
-        return {"learning_rate": self._learning_rate, "weight_decay": self.weight_decay}
+        return {"learning_rate": float(self._learning_rate), "weight_decay": self.weight_decay}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.get_config().items())})"

@@ -26,10 +26,9 @@ def _grad_sequence():
 
 def _run(opt, scalar_tensors, params0=None, grads_seq=None):
     params = [torch.tensor(p) for p in (_init_params() if params0 is None else params0)]
-    opt.build(params, scalar_tensors=scalar_tensors)
-    state = opt.state
+    state = opt.init_state(params, scalar_tensors=scalar_tensors)
     for gs in (_grad_sequence() if grads_seq is None else grads_seq):
-        params, state = opt.apply(params, [torch.tensor(g) for g in gs], state)
+        params, state = opt.update(params, [torch.tensor(g) for g in gs], state)
     return [p.numpy() for p in params], state
 
 
@@ -210,11 +209,10 @@ def test_apply_leaves_its_inputs_unchanged(scalar_tensors, make):
     opt = make()
     params = [torch.tensor(p) for p in _init_params()]
     grads = [torch.tensor(g) for g in _grad_sequence()[0]]
-    opt.build(params, scalar_tensors=scalar_tensors)
-    state = opt.state
-    params, state = opt.apply(params, grads, state)  # non-zero slots for the step under test
+    state = opt.init_state(params, scalar_tensors=scalar_tensors)
+    params, state = opt.update(params, grads, state)  # non-zero slots for the step under test
     before = copy.deepcopy((params, grads, state))
-    new_params, new_state = opt.apply(params, grads, state)
+    new_params, new_state = opt.update(params, grads, state)
     after = (params, grads, state)
     for b, a in zip([*before[0], *before[1]], [*after[0], *after[1]]):
         assert torch.equal(b, a)
@@ -268,24 +266,53 @@ def test_learning_rate_set_before_build_is_used():
     _assert_params_close(got, [p - 0.5 * g for p, g in zip(_init_params(), _grad_sequence()[0])])
 
 
-@scalar_kinds
-def test_learning_rate_set_after_build_is_used(scalar_tensors):
+def test_learning_rate_set_on_a_tensor_learning_rate_stays_a_tensor():
+    # a compiled fit leaves the learning rate as a 0-d tensor; setting it must not turn it into
+    # a Python number (the compiled step would change)
     opt = optimizers.SGD(0.01)
-    params = [torch.tensor(p) for p in _init_params()]
-    opt.build(params, scalar_tensors=scalar_tensors)
+    opt._learning_rate = torch.tensor(0.01)
     opt.learning_rate = 0.5
-    assert opt.learning_rate == 0.5
-    assert isinstance(opt.state["lr"], torch.Tensor) == scalar_tensors
-    new, _ = opt.apply(params, [torch.tensor(g) for g in _grad_sequence()[0]], opt.state)
-    _assert_params_close([p.numpy() for p in new],
-                         [p - 0.5 * g for p, g in zip(_init_params(), _grad_sequence()[0])])
+    assert isinstance(opt._learning_rate, torch.Tensor) and opt.learning_rate == 0.5
 
 
-def test_iterations_count_the_steps_in_the_stored_state():
-    opt = optimizers.Adam()
+def _variables():
+    from regulab.layers import Variable
+
+    return [Variable(f"w{i}", torch.tensor(p), True) for i, p in enumerate(_init_params())]
+
+
+def test_keras_style_apply_updates_variables_and_counts_iterations():
+    # optimizer.apply(grads, variables), as a custom train_step calls it, equals the pure update
+    opt, ref = optimizers.Adam(0.01), optimizers.Adam(0.01)
+    variables = _variables()
     assert opt.iterations == 0
-    _, opt.state = _run(opt, True)
+    for gs in _grad_sequence():
+        opt.apply([torch.tensor(g) for g in gs], variables)
+    expected, _ = _run(ref, False)
+    _assert_params_close([v.numpy() for v in variables], expected)
     assert opt.iterations == STEPS
+    assert set(opt.slots[variables[0]]) == {"m", "v"}
+
+
+def test_apply_skips_variables_without_gradient():
+    opt = optimizers.SGD(0.5)
+    variables = _variables()
+    before = variables[1].numpy()
+    opt.apply([torch.ones(SHAPES[0]), None], variables)
+    np.testing.assert_array_equal(variables[1].numpy(), before)
+    np.testing.assert_allclose(variables[0].numpy(), _init_params()[0] - 0.5)
+
+
+def test_apply_checks_the_number_of_gradients():
+    with pytest.raises(ValueError, match=re.escape(f"optimizer.apply received 1 gradients for {len(SHAPES)} variables.")):
+        optimizers.SGD().apply([torch.ones(1)], _variables())
+
+
+def test_zero_learning_rate_is_accepted_and_changes_nothing():
+    opt = optimizers.SGD(learning_rate=0.0)
+    variables = _variables()
+    opt.apply([torch.ones(s) for s in SHAPES], variables)
+    _assert_params_close([v.numpy() for v in variables], _init_params())
 
 
 @pytest.mark.parametrize("cls, lr", [(optimizers.SGD, 0.01), (optimizers.Adam, 0.001), (optimizers.AdamW, 0.001),
@@ -333,13 +360,13 @@ def test_get_rejects_other_types():
 
 @pytest.mark.parametrize("make, message", [
     (lambda: optimizers.SGD(learning_rate=-0.1),
-     "Invalid value for argument `learning_rate` of SGD: expected a float in (0, inf). Received: learning_rate=-0.1"),
-    (lambda: optimizers.Adam(learning_rate=0),
-     "Invalid value for argument `learning_rate` of Adam: expected a float in (0, inf). Received: learning_rate=0"),
+     "Invalid value for argument `learning_rate` of SGD: expected a float in [0, inf). Received: learning_rate=-0.1"),
+    (lambda: optimizers.Adam(learning_rate=-1),
+     "Invalid value for argument `learning_rate` of Adam: expected a float in [0, inf). Received: learning_rate=-1"),
     (lambda: optimizers.Adam(learning_rate=float("inf")),
-     "Invalid value for argument `learning_rate` of Adam: expected a float in (0, inf). Received: learning_rate=inf"),
+     "Invalid value for argument `learning_rate` of Adam: expected a float in [0, inf). Received: learning_rate=inf"),
     (lambda: optimizers.SGD(learning_rate="fast"),
-     "Invalid value for argument `learning_rate` of SGD: expected a float in (0, inf). Received: learning_rate='fast'"),
+     "Invalid value for argument `learning_rate` of SGD: expected a float in [0, inf). Received: learning_rate='fast'"),
     (lambda: optimizers.SGD(momentum=1.5),
      "Invalid value for argument `momentum` of SGD: expected a float in [0, 1]. Received: momentum=1.5"),
     (lambda: optimizers.RMSprop(momentum=-0.1),
@@ -357,7 +384,7 @@ def test_get_rejects_other_types():
     (lambda: optimizers.Adagrad(initial_accumulator_value=-1),
      "Invalid value for argument `initial_accumulator_value` of Adagrad: expected a float in [0, inf). "
      "Received: initial_accumulator_value=-1"),
-], ids=["sgd-lr", "adam-lr0", "adam-lr-inf", "lr-string", "sgd-momentum", "rmsprop-momentum", "beta_1", "beta_2",
+], ids=["sgd-lr", "adam-lr-negative", "adam-lr-inf", "lr-string", "sgd-momentum", "rmsprop-momentum", "beta_1", "beta_2",
         "rho", "epsilon", "weight_decay", "accumulator"])
 def test_bad_hyperparameters_raise(make, message):
     with pytest.raises(ValueError, match=re.escape(message)):

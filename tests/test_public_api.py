@@ -6,7 +6,6 @@ import torch
 
 import regulab
 from regulab import layers as L
-from regulab.layers import CallContext
 
 PACKAGES = ["regulab", "regulab.layers", "regulab.models", "regulab.callbacks", "regulab.regularizers",
             "regulab.optimizers", "regulab.losses", "regulab.metrics", "regulab.lab", "regulab.datasets",
@@ -55,7 +54,7 @@ def test_layer_config_round_trip_and_same_outputs(make, shape):
     clone.set_weights(layer.get_weights())
     assert clone.get_config() == layer.get_config()
     for training in (False, True):
-        a = layer.call(x, CallContext(None, training=training, key=5))
-        b = clone.call(x, CallContext(None, training=training, key=5))
+        a = layer.call(x, layer.live_context(training=training, key=5))
+        b = clone.call(x, clone.live_context(training=training, key=5))
         torch.testing.assert_close(a, b)
-    assert tuple(layer.call(x, CallContext(None)).shape[1:]) == layer.compute_output_shape(shape)
+    assert tuple(layer.call(x, layer.live_context()).shape[1:]) == layer.compute_output_shape(shape)

@@ -19,38 +19,16 @@ a truncated checkpoint, nor destroys the previous good one.
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import string
-import uuid
 from collections import ChainMap
 from typing import Callable
 
+from regulab._atomic import atomic_save
 from regulab._validation import check_float, check_int, invalid, suggest
 from regulab.callbacks._base import BATCH_HOOKS, check_flag, check_verbose, overrides, print_message
 from regulab.callbacks._monitor import MonitorCallback
-
-
-def write_atomically(path: str, save: Callable[[str], None]) -> None:
-    """Call ``save(tmp)`` on a temporary path next to ``path``, then move it onto ``path``.
-
-    The temporary file is in the same directory so that the final rename stays on one file system
-    (where it is atomic); it is removed if ``save`` raises, and ``path`` is then left untouched.
-    """
-    directory = os.path.dirname(path)
-    if directory:
-        os.makedirs(directory, exist_ok=True)
-    stem, ext = os.path.splitext(os.path.basename(path))
-    # the extension is kept last in case the saver picks a format from it
-    tmp = os.path.join(directory, f".{stem}.{uuid.uuid4().hex[:12]}.tmp{ext}")
-    try:
-        save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(tmp)
-        raise
 
 
 def _field_names(filepath: str, where: str) -> list[str]:
@@ -205,7 +183,7 @@ class ModelCheckpoint(MonitorCallback):
                               f"to {current:.5f}, saving model to {path}")
         elif self.verbose:
             print_message(f"Epoch {epoch + 1}: saving model to {path}")
-        write_atomically(path, self.model.save_weights if self.save_weights_only else self.model.save)
+        atomic_save(path, self.model.save_weights if self.save_weights_only else self.model.save)
         if self.save_best_only:
             # only once the file is there: a failed save must not raise the bar for the next one
             self.best = current

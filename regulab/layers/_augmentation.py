@@ -72,7 +72,7 @@ class _ImageLayer(_RandomLayer):
 
     def _draws(self, ctx, x, k: int) -> torch.Tensor:
         """(N, k) uniforms in [0, 1): this layer's draws for this step."""
-        return ctx.uniform((x.shape[0], k), self.stream(), x.device)
+        return ctx.uniform((x.shape[0], k), self.stream(ctx), x.device)
 
     def get_config(self):
         cfg = super().get_config()
@@ -388,7 +388,7 @@ class RandomShift(_RandomLayer):
     def call(self, x, ctx):
         if not ctx.training:
             return x
-        u = ctx.uniform((x.shape[0],), self.stream(), x.device)
+        u = ctx.uniform((x.shape[0],), self.stream(ctx), x.device)
         shift = torch.round(_between(u, self._bounds) * x.shape[1])
         return transform_signals(x, shift, fill_mode=self.fill_mode, cval=self.fill_value)
 

@@ -1,10 +1,16 @@
-"""The layer base class, its weights (``Variable``) and the context a call runs in.
+"""The layer base class: configuration, weights, sub-layers, and how a call runs.
 
-A layer owns Keras-style configuration and its weights, and computes its output with ``call(x, ctx)``
-as a pure function: it reads weights through ``ctx[var]``, draws randomness from ``ctx`` and reports
-state updates (BatchNorm's moving statistics) and activity penalties to ``ctx`` instead of changing
-anything. The training step hands the context the current parameter tensors, so the same ``call``
-serves eager training, compiled steps and inference.
+A layer owns Keras-style configuration and its weights (``Variable``), tracks the layers assigned
+to its attributes (so a model is a layer of layers), and computes its output with
+``call(x, ctx)`` as a pure function of ``x`` and the call's context (``_context.CallContext``).
+
+Calling a layer:
+
+- on symbolic tensors (``Input(...)``) records a node of a functional graph and returns symbolic
+  outputs (``_symbolic.py``);
+- on arrays or tensors runs it eagerly on its current weights, drawing fresh randomness from
+  torch's global generator when ``training=True``;
+- inside a model's call (a subclassed model calling its layers) runs it in that call's context.
 """
 from __future__ import annotations
 
@@ -15,79 +21,15 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from regulab import _random, initializers
+from regulab import initializers
 from regulab import regularizers as _regularizers
 from regulab._validation import check_int
+from regulab.layers import _symbolic
+from regulab.layers._context import (STREAM_SPACE, CallContext, active_context, fresh_key, in_gradient_scope,
+                                     path_stream)
+from regulab.layers._variable import Variable
 
 Shape = tuple  # without the batch axis, e.g. (100,) or (28, 28, 1)
-
-
-class Variable:
-    """One weight of a layer: its current value and what training needs to know about it."""
-
-    __slots__ = ("name", "value", "trainable", "regularizer", "index")
-
-    def __init__(self, name: str, value: torch.Tensor, trainable: bool, regularizer=None):
-        self.name = name
-        self.value = value
-        self.trainable = trainable
-        self.regularizer = regularizer
-        self.index = -1  # position in the owning model's variable list, set when the model builds
-
-    @property
-    def shape(self) -> tuple:
-        return tuple(self.value.shape)
-
-    def numpy(self):
-        """A copy of the value as a NumPy array (never a view of the live weights)."""
-        return self.value.detach().cpu().numpy().copy()
-
-    def __repr__(self) -> str:
-        return f"<Variable {self.name} shape={self.shape} trainable={self.trainable}>"
-
-
-class CallContext:
-    """What one forward pass runs with.
-
-    Attributes:
-        values: tensors to use for the model's variables, indexed by ``Variable.index``; ``None``
-            means use each variable's current value (a layer called on its own).
-        training: training mode (BatchNorm uses batch statistics, augmentation layers act).
-        stochastic: noise layers (dropout and friends) are active; equals ``training`` except for
-            Monte-Carlo dropout, which turns noise on while BatchNorm stays in inference mode.
-        key: 32-bit random key (int or int64 tensor) for this pass; layers derive their own stream.
-        updates: new values for non-trainable variables, by variable index.
-        penalties: activity-regularization terms added to the loss.
-    """
-
-    __slots__ = ("values", "training", "stochastic", "key", "updates", "penalties")
-
-    def __init__(self, values: Sequence[torch.Tensor] | None = None, training: bool = False, key=0,
-                 stochastic: bool | None = None):
-        self.values = values
-        self.training = training
-        self.stochastic = training if stochastic is None else stochastic
-        self.key = key
-        self.updates: dict[int, torch.Tensor] = {}
-        self.penalties: list[torch.Tensor] = []
-
-    def __getitem__(self, var: Variable) -> torch.Tensor:
-        if self.values is None or var.index < 0:
-            return var.value
-        return self.values[var.index]
-
-    def assign(self, var: Variable, value: torch.Tensor) -> None:
-        if self.values is None or var.index < 0:
-            var.value = value.detach()
-        else:
-            self.updates[var.index] = value
-
-    def uniform(self, shape, stream: int, device) -> torch.Tensor:
-        return _random.uniform(_random.fold_in(self.key, stream), shape, device)
-
-    def normal(self, shape, stream: int, device) -> torch.Tensor:
-        return _random.normal(_random.fold_in(self.key, stream), shape, device)
-
 
 _name_counters: dict[str, itertools.count] = {}
 
@@ -115,69 +57,139 @@ def normalize_shape(shape, name: str, where: str) -> Shape:
     return tuple(None if d is None else check_int(name, d, low=1, where=where) for d in dims)
 
 
+def _shapes_match(expected, received) -> bool:
+    if isinstance(expected, list) or isinstance(received, list):
+        return (isinstance(expected, list) and isinstance(received, list) and len(expected) == len(received)
+                and all(_shapes_match(e, r) for e, r in zip(expected, received)))
+    return len(expected) == len(received) and all(e is None or r is None or e == r
+                                                  for e, r in zip(expected, received))
+
+
+def _batched(shape):
+    if isinstance(shape, list):
+        return [_batched(s) for s in shape]
+    return (None, *shape)
+
+
+def _sample_shapes(x):
+    """Shapes without the batch axis of a tensor or a list/tuple of tensors."""
+    if isinstance(x, (list, tuple)):
+        return [tuple(t.shape[1:]) for t in x]
+    return tuple(x.shape[1:])
+
+
 class Layer:
-    """Base class of all layers.
+    """Base class of all layers (and of models, which are layers of layers).
 
     Args:
         name: the layer's name (default: its class in snake case, numbered).
-        trainable: whether its weights are trained.
+        trainable: whether its weights are trained; setting it on a model sets it on every layer
+            the model contains.
         input_shape: shape of one sample, without the batch axis (first layer of a Sequential).
         input_dim: shorthand for ``input_shape=(input_dim,)``.
     """
+
+    #: inputs are integer indices (kept as integers when called eagerly on arrays)
+    integer_inputs = False
 
     def __init__(self, name: str | None = None, trainable: bool = True, input_shape=None,
                  input_dim: int | None = None, dtype=None, **kwargs):
         if kwargs:
             bad = next(iter(kwargs))
             raise TypeError(f"{type(self).__name__} got an unexpected keyword argument '{bad}'.")
+        if name is not None and (not isinstance(name, str) or not name or "/" in name):
+            raise ValueError(f"Invalid value for argument `name` of {type(self).__name__}: expected a "
+                             f"non-empty string without '/'. Received: name={name!r}")
         self.name = name or unique_name(_snake(type(self).__name__))
+        #: the name was numbered automatically (``dense_7``): paths then use the layer's place
+        #: among its siblings instead, which does not depend on what the process built before
+        self._auto_named = name is None
         self._variables: list[Variable] = []
         self._frozen_names: set[str] = set()  # weights that are never trained (moving statistics)
-        self.trainable = bool(trainable)
+        self._trainable = bool(trainable)
         if input_dim is not None:
             input_shape = (check_int("input_dim", input_dim, low=1, where=type(self).__name__),)
         self._input_shape_arg = (None if input_shape is None
                                  else normalize_shape(input_shape, "input_shape", type(self).__name__))
-        self.built = False
+        self._built = False
         self.input_shape: Shape | None = None
         self.output_shape: Shape | None = None
-        self._stream = 0  # set by the model: this layer's position, to derive its random stream
+        self._inbound_nodes: list = []
+
+    # -- sub-layers
+    @property
+    def _sublayers(self) -> list["Layer"]:
+        """The layers this one contains directly: those held by its attributes (alone, or in a
+        list, tuple or dict), in assignment order, each once."""
+        out: list[Layer] = []
+        for name, value in self.__dict__.items():
+            if name in _UNTRACKED:
+                continue
+            for layer in _layers_in(value):
+                if layer is not self and not any(layer is o for o in out):
+                    out.append(layer)
+        return out
+
+    def _flatten_layers(self) -> list["Layer"]:
+        """This layer and every layer inside it, each once, depth first."""
+        seen, out = set(), []
+
+        def walk(layer):
+            if id(layer) in seen:
+                return
+            seen.add(id(layer))
+            out.append(layer)
+            for child in layer._sublayers:
+                walk(child)
+
+        walk(self)
+        return out
 
     # -- building
+    @property
+    def built(self) -> bool:
+        return self._built
+
+    @built.setter
+    def built(self, value: bool) -> None:
+        self._built = bool(value)
+
     def build(self, input_shape: Shape) -> None:
         """Create the weights for inputs of ``input_shape`` (no batch axis)."""
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         return input_shape
 
-    def build_for(self, input_shape: Shape) -> Shape:
+    def build_for(self, input_shape) -> Shape:
         """Check the input shape, build if needed, and return the output shape."""
-        input_shape = tuple(input_shape)
-        if self.built:
+        input_shape = [tuple(s) for s in input_shape] if isinstance(input_shape, list) else tuple(input_shape)
+        if self.built and self.input_shape is not None:
             self._check_input_shape(input_shape)
-        else:
+        elif not self.built:
             self.build(input_shape)
             self.input_shape = input_shape
             self.built = True
-        self.output_shape = tuple(self.compute_output_shape(input_shape))
+        out = self.compute_output_shape(input_shape)
+        self.output_shape = [tuple(s) for s in out] if isinstance(out, list) else tuple(out)
         return self.output_shape
 
-    def _check_input_shape(self, shape: Shape) -> None:
+    def _check_input_shape(self, shape) -> None:
         expected = self.input_shape
         if expected is None:
             return
-        ok = len(shape) == len(expected) and all(
-            e is None or s is None or e == s for e, s in zip(expected, shape))
-        if not ok:
+        if not _shapes_match(expected, shape):
             raise ValueError(
                 f"Input 0 of layer '{self.name}' is incompatible with the layer: expected shape "
-                f"{(None, *expected)}, but received input with shape {(None, *shape)}."
+                f"{_batched(expected)}, but received input with shape {_batched(shape)}."
             )
 
     def add_weight(self, name: str, shape: Sequence[int], initializer="glorot_uniform",
                    regularizer=None, trainable: bool = True) -> Variable:
-        value = initializers.get(initializer)(tuple(shape)).to(torch.float32)
-        var = Variable(f"{self.name}/{name}", value, trainable and self.trainable, regularizer)
+        if isinstance(initializer, torch.Tensor):  # an existing tensor (a wrapped torch module's)
+            value = initializer.detach().clone()
+        else:
+            value = initializers.get(initializer)(tuple(shape)).to(torch.float32)
+        var = Variable(f"{self.name}/{name}", value, trainable and self._trainable, regularizer, layer=self)
         if not trainable:
             self._frozen_names.add(var.name)
         self._variables.append(var)
@@ -185,48 +197,199 @@ class Layer:
 
     @property
     def trainable(self) -> bool:
-        """Whether fit updates this layer's weights. Setting it freezes or unfreezes them (call
-        ``compile`` again afterwards, as in Keras); moving statistics are never trained."""
+        """Whether fit updates this layer's weights. Setting it freezes or unfreezes them and every
+        layer inside it; it takes effect at the next ``fit`` (the optimizer keeps the moments of
+        weights that stay trainable). A frozen BatchNormalization runs in inference mode, as in
+        Keras. Moving statistics are never trained."""
         return self._trainable
 
     @trainable.setter
     def trainable(self, value: bool) -> None:
-        self._trainable = bool(value)
+        value = bool(value)
+        self._trainable = value
         for var in self._variables:
-            var.trainable = self._trainable and var.name not in self._frozen_names
+            var.trainable = value and var.name not in self._frozen_names
+        for layer in self._sublayers:
+            layer.trainable = value
 
     # -- weights
     @property
     def weights(self) -> list[Variable]:
-        return list(self._variables)
+        """Every weight of this layer and the layers inside it, each once (a layer used twice
+        has one set of weights)."""
+        seen, out = set(), []
+        for layer in self._flatten_layers():
+            for v in layer._variables:
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    out.append(v)
+        return out
+
+    variables = weights
 
     @property
     def trainable_weights(self) -> list[Variable]:
-        return [v for v in self._variables if v.trainable]
+        if not self.trainable:
+            return []
+        return [v for v in self.weights if v.trainable]
+
+    trainable_variables = trainable_weights
 
     @property
     def non_trainable_weights(self) -> list[Variable]:
-        return [v for v in self._variables if not v.trainable]
+        if not self.trainable:
+            return self.weights
+        return [v for v in self.weights if not v.trainable]
+
+    non_trainable_variables = non_trainable_weights
 
     def count_params(self) -> int:
-        return sum(v.value.numel() for v in self._variables)
+        return sum(v.value.numel() for v in self.weights)
 
     def get_weights(self) -> list:
-        return [v.numpy() for v in self._variables]
+        return [v.numpy() for v in self.weights]
 
     def set_weights(self, weights: Sequence) -> None:
-        assign_arrays(self._variables, weights, f"Layer '{self.name}'")
+        assign_arrays(self.weights, weights, f"Layer '{self.name}'")
+
+    # -- paths: where each variable lies in the state of a call of this layer
+    def variable_paths(self) -> dict[Variable, str]:
+        """``{variable: path}`` for every weight: the chain of layer keys from this layer down to
+        the one holding it (``encoder/dense_1/kernel``), the first one where a layer appears
+        twice. A layer's key is its name if you gave one; an automatically numbered layer is
+        keyed by its class, numbered among its siblings (the second unnamed Dense of a model is
+        ``dense_1`` whatever the process built before), so paths are the same in every run.
+        Raises if two layers side by side have the same name."""
+        paths: dict[Variable, str] = {}
+        self._collect_paths("", paths, set())
+        return paths
+
+    def sublayer_keys(self) -> list[tuple[str, "Layer"]]:
+        """``[(key, layer)]`` for the layers directly inside this one (see ``variable_paths``)."""
+        children = self._sublayers
+        taken: dict[str, Layer] = {}
+        for child in children:
+            if not child._auto_named:
+                other = taken.get(child.name)
+                if other is not None and other is not child:
+                    raise ValueError(f"The name '{child.name}' is used by 2 layers of '{self.name}' "
+                                     f"({type(other).__name__} and {type(child).__name__}). All layer names "
+                                     f"within a model must be unique.")
+                taken[child.name] = child
+        keys = []
+        counts: dict[str, int] = {}
+        for child in children:
+            if not child._auto_named:
+                keys.append((child.name, child))
+                continue
+            base = _snake(type(child).__name__)
+            while True:
+                n = counts.get(base, 0)
+                counts[base] = n + 1
+                key = base if n == 0 else f"{base}_{n}"
+                if key not in taken:
+                    break
+            taken[key] = child
+            keys.append((key, child))
+        return keys
+
+    def _collect_paths(self, prefix: str, paths: dict, seen: set) -> None:
+        if id(self) in seen:
+            return
+        seen.add(id(self))
+        for v in self._variables:
+            paths.setdefault(v, prefix + v.short_name)
+        for key, child in self.sublayer_keys():
+            child._collect_paths(f"{prefix}{key}/", paths, seen)
+
+    def layer_streams(self) -> dict["Layer", int]:
+        """``{layer: random stream}`` for this layer and every layer inside it, each from the
+        layer's position in the tree (``0/2``) and class, not its name: auto-numbered names change
+        with what a process built before, and a seeded fit must not. A layer used twice keeps its
+        first position; a hash collision moves the later layer to the next free stream."""
+        streams: dict[Layer, int] = {}
+        used: set[int] = set()
+
+        def walk(layer, path):
+            if layer in streams:
+                return
+            s = path_stream(f"{path}:{type(layer).__name__}")
+            while s in used:
+                s = (s + 1) % STREAM_SPACE
+            used.add(s)
+            streams[layer] = s
+            for i, child in enumerate(layer._sublayers):
+                walk(child, f"{path}/{i}")
+
+        walk(self, "")
+        return streams
+
+    def live_context(self, training: bool = False, key=None, stochastic=None) -> CallContext:
+        """A context over the current weights, for calling this layer eagerly. With gradients
+        enabled, trainable values become autograd leaves (``v.value.grad`` after ``backward()``)
+        inside a custom ``train_step`` and after ``Model.zero_grad()``."""
+        paths = self.variable_paths()
+        if torch.is_grad_enabled():
+            scope = in_gradient_scope()
+            for v in paths:
+                if (v.trainable and (scope or v.wants_grad) and not v.value.requires_grad and v.value.is_leaf
+                        and v.value.is_floating_point()):
+                    v.value.requires_grad_(True)
+        values = {p: v.value for v, p in paths.items()}
+        if key is None:
+            key = fresh_key() if (training or stochastic) else 0
+        return CallContext(values, paths, self.layer_streams(), training=training, key=key,
+                           stochastic=stochastic)
+
+    def apply_updates(self, ctx: CallContext) -> None:
+        """Write the non-trainable updates an eager training call reported (BatchNorm's moving
+        statistics) into the variables."""
+        if not ctx.updates:
+            return
+        by_path = {p: v for v, p in ctx.paths.items()}
+        for path, value in ctx.updates.items():
+            by_path[path].value = value.detach()
 
     # -- computing
     def call(self, x: torch.Tensor, ctx: CallContext) -> torch.Tensor:
         """The layer's forward pass as a pure function of ``x`` and ``ctx``."""
         return x
 
-    def __call__(self, x, training: bool = False) -> torch.Tensor:
-        """Apply the layer on its own (building it from ``x`` if needed)."""
-        x = torch.as_tensor(x, dtype=torch.float32)
-        self.build_for(tuple(x.shape[1:]))
-        return self.call(x, CallContext(None, training=training))
+    def forward(self, x, ctx: CallContext):
+        """What a model runs for this layer (models override it; layers compute ``call``)."""
+        return self.call(x, ctx)
+
+    def _eager_inputs(self, x):
+        if isinstance(x, (list, tuple)):
+            return [self._eager_inputs(t) for t in x]
+        if isinstance(x, torch.Tensor) and (self.integer_inputs or x.is_floating_point()):
+            return x if x.dtype != torch.float64 else x.float()
+        t = torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x)
+        if self.integer_inputs and not t.is_floating_point():
+            return t
+        return t.to(torch.float32)
+
+    def __call__(self, inputs, training: bool | None = None, **kwargs):
+        """Apply the layer: symbolically on ``Input`` tensors (recording a graph node), or eagerly
+        on arrays/tensors (building it from their shape if needed)."""
+        if kwargs:
+            bad = next(iter(kwargs))
+            raise TypeError(f"Layer '{self.name}' was called with an unexpected keyword argument '{bad}'.")
+        if _symbolic.any_symbolic(inputs):
+            return _symbolic.call_symbolic(self, inputs)
+        ctx = active_context()
+        if ctx is not None:  # inside a model's call: run in its context
+            if not self.built:  # first call of a subclassed model: build, then read the new weights
+                self.build_for(_sample_shapes(inputs))
+                ctx.adopt(self)
+            return self.forward(inputs, ctx)
+        x = self._eager_inputs(inputs)
+        self.build_for(_sample_shapes(x))
+        ctx = self.live_context(training=bool(training))
+        out = self.forward(x, ctx)
+        if training:
+            self.apply_updates(ctx)
+        return out
 
     # -- configuration
     def get_config(self) -> dict[str, Any]:
@@ -243,6 +406,20 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}>"
+
+
+#: attributes that refer to layers without containing them
+_UNTRACKED = frozenset({"_inbound_nodes", "layer"})
+
+
+def _layers_in(value) -> list[Layer]:
+    if isinstance(value, Layer):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [v for v in value if isinstance(v, Layer)]
+    if isinstance(value, dict):
+        return [v for v in value.values() if isinstance(v, Layer)]
+    return []
 
 
 def assign_arrays(variables: Sequence[Variable], arrays: Sequence, owner: str) -> None:

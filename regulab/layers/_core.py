@@ -1,4 +1,4 @@
-"""Input, Dense and Activation."""
+"""Input, Dense, Activation, Flatten and Reshape."""
 from __future__ import annotations
 
 import math
@@ -9,28 +9,72 @@ from regulab import activations, initializers
 from regulab import regularizers as _regularizers
 from regulab._validation import check_int
 from regulab.layers._base import CallContext, Layer, normalize_shape, regularizer_arg
+from regulab.layers._symbolic import Node, SymbolicTensor, dtype_name, resolve_dtype
 
 
-class Input(Layer):
-    """Declares the shape of one sample (without the batch axis); holds no weights.
+class InputLayer(Layer):
+    """The entry of a model: declares the shape and dtype of one sample; holds no weights.
 
-    ``Sequential([Input((100,)), Dense(64), ...])`` is the same as giving the first layer
-    ``input_shape=(100,)`` or ``input_dim=100``.
+    Use it through :func:`Input`, which returns its symbolic output.
 
     Args:
-        shape: shape of one sample, e.g. ``(100,)`` or ``(28, 28, 1)``.
+        shape: shape of one sample, without the batch axis, e.g. ``(100,)`` or ``(28, 28, 1)``.
+        dtype: ``'float32'`` (default) or an integer type such as ``'int32'`` (token indices),
+            which passes through unchanged.
     """
 
-    def __init__(self, shape=None, name: str | None = None, input_shape=None, **kwargs):
+    def __init__(self, shape=None, batch_size=None, dtype=None, name: str | None = None, input_shape=None,
+                 **kwargs):
         shape = shape if shape is not None else input_shape
         if shape is None:
             raise ValueError("Invalid value for argument `shape` of Input: expected a tuple of "
                              "positive integers. Received: shape=None")
-        super().__init__(name=name, input_shape=normalize_shape(shape, "shape", "Input"), **kwargs)
+        super().__init__(name=name,
+                         input_shape=normalize_shape(shape, "shape", "Input"), **kwargs)
         self.shape = self._input_shape_arg
+        self.batch_size = None if batch_size is None else check_int("batch_size", batch_size, low=1, where="Input")
+        self.dtype = resolve_dtype(dtype)
+        self.integer_inputs = not self.dtype.is_floating_point
+        self.built = True
+        self.input_shape = self.output_shape = self.shape
+        self.output = Node(self, [], [self.shape], [self.dtype]).outputs[0]
+        self.output.name = self.name
 
     def get_config(self):
-        return {"name": self.name, "shape": list(self.shape)}
+        cfg = {"name": self.name, "shape": list(self.shape)}
+        if self.dtype != torch.float32:
+            cfg["dtype"] = dtype_name(self.dtype)
+        if self.batch_size is not None:
+            cfg["batch_size"] = self.batch_size
+        return cfg
+
+
+def Input(shape=None, batch_size=None, dtype=None, name: str | None = None, batch_shape=None,
+          **kwargs) -> SymbolicTensor:  # noqa: N802 - Keras's name
+    """A symbolic input of a model: ``Input((100,))`` is a batch of 100-feature samples.
+
+    Start a functional model with it (``Model(inputs, outputs)``) or a ``Sequential`` (the same as
+    giving the first layer ``input_shape=(100,)``).
+
+    Args:
+        shape: shape of one sample, without the batch axis.
+        dtype: ``'float32'`` (default) or an integer type (``'int32'``) for indices.
+        name: the input's name (the key of its data when inputs are given as a dict).
+        batch_shape: the shape with the batch axis, instead of ``shape``.
+
+    >>> from regulab.layers import Input, Dense
+    >>> x = Input((4,), name="features")
+    >>> x.shape
+    (None, 4)
+    >>> Dense(3)(x).shape
+    (None, 3)
+    """
+    if batch_shape is not None:
+        if shape is not None:
+            raise ValueError("Arguments `shape` and `batch_shape` of Input are exclusive; pass one.")
+        batch_shape = tuple(batch_shape)
+        shape, batch_size = batch_shape[1:], batch_shape[0]
+    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name, **kwargs).output
 
 
 class Dense(Layer):

@@ -20,8 +20,9 @@ class _RandomLayer(Layer):
         super().__init__(**kwargs)
         self.seed = None if seed is None else check_int("seed", seed, low=0, where=type(self).__name__)
 
-    def stream(self) -> int:
-        return self._stream if self.seed is None else _SEEDED_STREAM + self.seed
+    def stream(self, ctx) -> int:
+        """This layer's random stream in ``ctx``: from its path in the model, or from ``seed``."""
+        return ctx.stream(self) if self.seed is None else _SEEDED_STREAM + self.seed
 
     def get_config(self):
         cfg = super().get_config()
@@ -68,7 +69,7 @@ class Dropout(_RandomLayer):
     def call(self, x, ctx):
         if not ctx.stochastic or self.rate == 0.0:
             return x
-        keep = ctx.uniform(self._mask_shape(x), self.stream(), x.device) >= self.rate
+        keep = ctx.uniform(self._mask_shape(x), self.stream(ctx), x.device) >= self.rate
         return x * keep * (1.0 / (1.0 - self.rate))
 
     def get_config(self):

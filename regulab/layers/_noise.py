@@ -22,7 +22,7 @@ class GaussianNoise(_RandomLayer):
     def call(self, x, ctx):
         if not ctx.stochastic or self.stddev == 0.0:
             return x
-        return x + self.stddev * ctx.normal(tuple(x.shape), self.stream(), x.device)
+        return x + self.stddev * ctx.normal(tuple(x.shape), self.stream(ctx), x.device)
 
     def get_config(self):
         return {**super().get_config(), "stddev": self.stddev}
@@ -44,7 +44,7 @@ class GaussianDropout(_RandomLayer):
         if not ctx.stochastic or self.rate == 0.0:
             return x
         std = math.sqrt(self.rate / (1.0 - self.rate))
-        return x * (1.0 + std * ctx.normal(tuple(x.shape), self.stream(), x.device))
+        return x * (1.0 + std * ctx.normal(tuple(x.shape), self.stream(ctx), x.device))
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate}
@@ -72,7 +72,7 @@ class AlphaDropout(_RandomLayer):
         if not ctx.stochastic or self.rate == 0.0:
             return x
         alpha_p = -_ALPHA * _SCALE
-        keep = (ctx.uniform(tuple(x.shape), self.stream(), x.device) >= self.rate).to(x.dtype)
+        keep = (ctx.uniform(tuple(x.shape), self.stream(ctx), x.device) >= self.rate).to(x.dtype)
         a = ((1 - self.rate) * (1 + self.rate * alpha_p ** 2)) ** -0.5
         b = -a * alpha_p * self.rate
         return a * (x * keep + alpha_p * (1 - keep)) + b

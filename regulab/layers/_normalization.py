@@ -15,7 +15,8 @@ class BatchNormalization(Layer):
 
     Keras conventions: ``momentum=0.99`` is the weight of the *running* value
     (``moving = momentum * moving + (1 - momentum) * batch``), i.e. torch's ``momentum=0.01``;
-    ``epsilon=1e-3`` (torch: 1e-5); the moving variance tracks the biased batch variance (torch
+    ``epsilon=1e-3`` (torch: 1e-5); with ``trainable = False`` the layer runs in inference mode
+    even in training; the moving variance tracks the biased batch variance (torch
     tracks the unbiased one). A training batch of one sample does not raise (torch's BatchNorm1d
     does): its variance is 0 and the output is ``beta``.
 
@@ -74,7 +75,9 @@ class BatchNormalization(Layer):
         return v.reshape(shape)
 
     def call(self, x, ctx):
-        if ctx.training:
+        # a frozen layer normalizes with its moving statistics and leaves them alone, as in Keras
+        # (fine-tuning a frozen backbone must not drift its statistics)
+        if ctx.training and self.trainable:
             dims = [d for d in range(x.dim()) if d != self._axis]
             var, mean = torch.var_mean(x, dim=dims, correction=0)
             m = self.momentum

@@ -1,99 +1,145 @@
-"""The Model base class: compile, fit, evaluate, predict, weights and saving.
+"""The Model class: a layer of layers, with a training API (``_trainer.py``).
 
-Subclasses (``Sequential``) define how layers connect: ``_forward(x, ctx, logits)``, ``build`` and the
-input/output shapes. Everything about training lives in ``regulab.training``.
+``Model(inputs, outputs)`` builds a functional graph (``_functional.py``); ``Sequential`` stacks
+layers (``_sequential.py``); a subclass of ``Model`` defines its layers as attributes and its
+forward pass in ``call(self, inputs, training=None)``, as in Keras. Whatever the kind, a model
+is a layer: it can be used inside another model, its weights are those of the layers it contains
+(each once), and ``trainable`` applies to all of them.
 """
 from __future__ import annotations
-
-import weakref
-from typing import Sequence
 
 import numpy as np
 import torch
 
-from regulab import losses as _losses
 from regulab import mixed_precision as _mixed_precision
-from regulab import metrics as _metrics
-from regulab import optimizers as _optimizers
 from regulab._device import resolve_device
-from regulab._validation import check_int
 from regulab.layers import Layer, Variable
 from regulab.layers._base import assign_arrays
-from regulab.training import _data, _inference, _loop
-from regulab.training._step import StepSpec, penalty_value
+from regulab.layers._context import activate, active_context
+from regulab.layers._symbolic import any_symbolic, call_symbolic
+from regulab.models._trainer import Trainer
+from regulab.training import _data
 
 
-def _move(value, device):
-    if isinstance(value, (list, tuple)):
-        return [t.to(device) for t in value]
-    return value.to(device) if isinstance(value, torch.Tensor) else value
+class Model(Trainer, Layer):
+    """A model: ``Model(inputs, outputs)`` (functional API), or a subclass with its own ``call``.
 
+    >>> from regulab.layers import Input, Dense, concatenate
+    >>> from regulab.models import Model
+    >>> a, b = Input((3,), name="a"), Input((2,), name="b")
+    >>> out = Dense(1, activation="sigmoid")(concatenate([Dense(4)(a), b]))
+    >>> model = Model([a, b], out)
+    >>> model.count_params()  # (3*4 + 4) + ((4+2)*1 + 1)
+    23
+    """
 
-class Model:
-    """Base class of regulab models (see :class:`regulab.models.Sequential`)."""
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            from regulab.models._functional import Functional
 
-    def __init__(self, name: str | None = None):
-        self.name = name or "model"
-        self.optimizer: _optimizers.Optimizer | None = None
-        self.loss: _losses.Loss | None = None
-        self._metric_args: list = []
-        self.jit_compile = "auto"
-        self.steps_per_execution = 1
-        self.precision = "float32"
-        self._compiled_steps: dict = {}
-        self.compiled = False
-        self.stop_training = False
-        self.history = None
+            return object.__new__(Functional)
+        return object.__new__(cls)
+
+    def __init__(self, *args, name: str | None = None, trainable: bool = True, **kwargs):
+        if args:
+            raise TypeError(f"{type(self).__name__}.__init__ takes keyword arguments only (name=..., "
+                            f"trainable=...); received {len(args)} positional arguments.")
+        Layer.__init__(self, name=name, trainable=trainable, **kwargs)
+        Trainer.__init__(self)
         self.device = resolve_device(None)
 
-    # -- structure, defined by subclasses
+    # -- structure (Sequential and Functional override these)
     @property
     def layers(self) -> list[Layer]:
-        raise NotImplementedError  # abstract
+        """The layers this model holds directly, in order."""
+        return self._sublayers
 
-    def _forward(self, x: torch.Tensor, ctx, logits: bool = False) -> torch.Tensor:
-        raise NotImplementedError  # abstract
+    @property
+    def input_names(self) -> list[str]:
+        return ["input"]
 
-    def _run(self, x: torch.Tensor, ctx, logits: bool = False) -> torch.Tensor:
-        """``_forward`` at the model's precision; outputs are always float32."""
+    @property
+    def output_names(self) -> list[str]:
+        """The names of the outputs (history keys and loss dicts use them)."""
+        return ["output"]
+
+    @property
+    def output_shapes(self) -> list[tuple] | None:
+        """Shape of each output without the batch axis, or None while unbuilt."""
+        return None if self.output_shape is None else [tuple(self.output_shape)]
+
+    def input_dtypes(self) -> list[torch.dtype] | None:
+        return None
+
+    @property
+    def multiple_inputs(self) -> bool:
+        return False
+
+    def output_activations(self) -> list:
+        """The activation each output ends with (the stable logits path of the losses uses it)."""
+        from regulab import activations
+
+        return [activations.linear] * len(self.output_names)
+
+    def call(self, inputs, training=None):
+        """The forward pass of a subclassed model, Keras's signature: ``call(self, inputs,
+        training=None)``, calling its layers as functions."""
+        raise TypeError(f"Model '{self.name}' ({type(self).__name__}) has no forward pass: define "
+                        f"`call(self, inputs, training=None)`, or build it as Model(inputs, outputs) or "
+                        f"Sequential([...]).")
+
+    def forward(self, x, ctx, logits=False):
+        """The model's forward pass in context ``ctx`` (what a containing model or the training
+        step runs). A subclassed model runs its ``call`` with ``ctx`` active, so the layers it calls
+        read their weights from ``ctx``."""
+        with activate(ctx):
+            return self.call(x, training=ctx.training)
+
+    def _run(self, x, ctx, logits=False):
+        """``forward`` at the model's precision; outputs are always float32."""
         if self.precision == "mixed_bfloat16":
-            with torch.autocast(x.device.type, dtype=torch.bfloat16):
-                out = self._forward(x, ctx, logits)
-            return out.float()
-        return self._forward(x, ctx, logits)
+            device = (x[0] if isinstance(x, (list, tuple)) else x).device
+            with torch.autocast(device.type, dtype=torch.bfloat16):
+                out = self.forward(x, ctx, logits)
+            return out.float() if isinstance(out, torch.Tensor) else [o.float() for o in out]
+        return self.forward(x, ctx, logits)
 
     def build(self, input_shape) -> None:
-        raise NotImplementedError  # abstract
+        """Build a subclassed model by running ``call`` once on zeros of ``input_shape``."""
+        shapes = input_shape if isinstance(input_shape, list) else [tuple(input_shape)]
+        xs = [torch.zeros((2, *s), device=self.device) for s in shapes]
+        x = xs if isinstance(input_shape, list) else xs[0]
+        with torch.no_grad():
+            out = self.forward(x, self._bare_context(), False)
+        self.input_shape = input_shape
+        self.output_shape = tuple(out.shape[1:]) if isinstance(out, torch.Tensor) else [tuple(o.shape[1:]) for o in out]
+        self.built = True
+        self.to(self.device)
 
-    @property
-    def built(self) -> bool:
-        raise NotImplementedError  # abstract
+    def _bare_context(self):
+        ctx = self.live_context(training=False)
+        return ctx
 
-    def _output_activation(self):
-        raise NotImplementedError  # abstract
+    def compute_output_shape(self, input_shape):
+        if not self.built or self.output_shape is None:
+            self.build(input_shape)
+        return self.output_shape
+
+    def build_for(self, input_shape):
+        if not self.built:
+            self.build(input_shape)
+        return self.compute_output_shape(input_shape)
 
     # -- weights
-    @property
-    def weights(self) -> list[Variable]:
-        return [v for layer in self.layers for v in layer.weights]
-
-    @property
-    def trainable_weights(self) -> list[Variable]:
-        return [v for v in self.weights if v.trainable]
-
-    @property
-    def non_trainable_weights(self) -> list[Variable]:
-        return [v for v in self.weights if not v.trainable]
-
     def count_params(self) -> int:
         self._require_built("count_params")
-        return sum(v.value.numel() for v in self.weights)
+        return super().count_params()
 
     def get_weights(self) -> list[np.ndarray]:
         """All weights as NumPy arrays, layer by layer (Keras's order)."""
         return [v.numpy() for v in self.weights]
 
-    def set_weights(self, weights: Sequence) -> None:
+    def set_weights(self, weights) -> None:
         """Set all weights from arrays in ``get_weights``'s order (shapes are checked first)."""
         assign_arrays(self.weights, weights, f"Model '{self.name}'")
 
@@ -102,211 +148,104 @@ class Model:
         """The current regularization penalty of each regularized weight, as Keras's ``model.losses``."""
         return [v.regularizer(v.value) for v in self.weights if v.regularizer is not None]
 
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """A layer of this model by name or by index in ``layers`` (Keras's ``get_layer``)."""
+        if (name is None) == (index is None):
+            raise ValueError("Provide exactly one of `name` or `index` to get_layer. "
+                             f"Received: name={name!r}, index={index!r}")
+        layers = self.layers
+        if index is not None:
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model '{self.name}' only "
+                                 f"has {len(layers)} layers.")
+            return layers[index]
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No such layer: {name}. Existing layers are: {[layer.name for layer in layers]}.")
+
     def _require_built(self, what: str) -> None:
         if not self.built:
             raise ValueError(f"Model '{self.name}' is not built yet, so `{what}` is unknown: give the first "
                              f"layer `input_shape`/`input_dim`, start with `Input(shape)`, or call "
                              f"`build(input_shape)` or `fit` first.")
 
-    # -- compiling
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, device=None, jit_compile="auto",
-                steps_per_execution: int = 1, precision: str | None = None) -> None:
-        """Choose the optimizer, loss and metrics (names or objects), the device and the engine.
-
-        Args:
-            optimizer: name (``'adam'``, ``'sgd'``, ...) or an ``optimizers.Optimizer``.
-            loss: name (``'binary_crossentropy'``, ``'mse'``, ...) or a ``losses.Loss``.
-            metrics: list of names or ``metrics.Metric`` objects; ``'accuracy'`` picks binary,
-                categorical or sparse accuracy from the loss, as Keras does.
-            device: ``'cpu'``, ``'cuda'``, a torch.device, or None for ``regulab.set_device``'s.
-            jit_compile: ``True`` compiles the training step with ``torch.compile`` (on a GPU
-                captured once as a CUDA graph and replayed), and the test and predict steps as Keras
-                does (``predict(mc_samples=...)`` stays eager); ``False`` runs them eagerly;
-                ``"auto"`` (default) times the first steps of each fit and compiles the training
-                and validation steps only when the fit is long enough to repay the compile time, so
-                it is never much slower than eager. While a compiled fit runs, the weights are
-                updated in place (as PyTorch's optimizers do); ``get_weights`` returns copies.
-            steps_per_execution: batches run per call of the (compiled) step; per-batch callbacks
-                are called once per call, as in Keras.
-            precision: ``"float32"`` or ``"mixed_bfloat16"`` (alias ``"bf16"``): layers compute in
-                bfloat16, weights, optimizer, loss and metrics stay float32. Default: the policy of
-                ``regulab.mixed_precision.set_global_policy``.
-        """
-        if jit_compile not in ("auto", True, False):
-            raise ValueError("Invalid value for argument `jit_compile` of compile: expected 'auto', True or "
-                             f"False. Received: jit_compile={jit_compile!r}")
-        self.jit_compile = jit_compile
-        self.precision = _mixed_precision.resolve(
-            _mixed_precision.global_policy() if precision is None else precision, where="compile")
-        self._compiled_steps = {}
-        self.steps_per_execution = check_int("steps_per_execution", steps_per_execution, low=1, where="compile")
-        if loss is None:
-            raise ValueError("Invalid value for argument `loss` of compile: expected a loss name or object, "
-                             "e.g. 'binary_crossentropy'. Received: loss=None")
-        optimizer = _optimizers.get(optimizer)
-        owner = optimizer.owner() if optimizer.owner is not None else None
-        if owner is not None and owner is not self and optimizer.state is not None:
-            raise ValueError(f"The optimizer {optimizer!r} already trains model '{owner.name}' and holds its "
-                             f"moments; give each model its own optimizer (e.g. optimizer='adam' or a new "
-                             f"instance).")
-        optimizer.owner = weakref.ref(self)
-        self.optimizer = optimizer
-        self.loss = _losses.get(loss)
-        if metrics is None:
-            metrics = []
-        if isinstance(metrics, (str, _metrics.Metric)):
-            metrics = [metrics]
-        for m in metrics:  # resolve now so a bad name fails at compile, not at fit
-            _metrics.resolve(m, self.loss.target_kind, 1)
-        self._metric_args = list(metrics)
-        self.to(device)
-        _mixed_precision.check_device(self.precision, self.device)
-        self.compiled = True
-
     def to(self, device=None) -> "Model":
         """Move the weights (and optimizer state) to ``device``."""
         self.device = resolve_device(device)
         for var in self.weights:
             var.value = var.value.to(self.device)
-        if self.optimizer is not None and self.optimizer.state is not None:
-            self.optimizer.state = {k: _move(v, self.device) for k, v in self.optimizer.state.items()}
+        opt = getattr(self, "optimizer", None)
+        if opt is not None:
+            opt.slots = {v: {k: t.to(self.device) for k, t in s.items()} for v, s in opt.slots.items()}
+            for name in ("_iterations", "_learning_rate"):
+                value = getattr(opt, name)
+                if isinstance(value, torch.Tensor):
+                    setattr(opt, name, value.to(self.device))
         return self
 
-    def _step_spec(self) -> StepSpec:
-        units = self.output_shape[-1] if self.output_shape else 1
-        metrics = [_metrics.resolve(m, self.loss.target_kind, units) for m in self._metric_args]
-        names = [m.name for m in metrics]
-        for i, name in enumerate(names):  # Keras numbers repeated names: auc, auc_1
-            if names.index(name) != i:
-                metrics[i].name = f"{name}_{names[:i].count(name)}"
-        spec = StepSpec.build(self._run, self.loss, metrics, self.optimizer, self.weights,
-                              self._output_activation())
-        spec.has_activity = any(getattr(layer, "activity_regularizer", None) is not None for layer in self.layers)
-        return spec
-
-    def _require_compiled(self, what: str) -> None:
-        if not self.compiled:
-            raise RuntimeError(f"You must call `compile(optimizer, loss, metrics)` on model '{self.name}' "
-                               f"before `{what}`.")
-
-    # -- data
-    def _inputs(self, x, what: str) -> torch.Tensor:
-        xt = _data.to_tensor(x, "x", self.device)
+    # -- calling
+    def _inputs(self, x, what: str = "x"):
+        """The user's inputs as device tensors: one tensor, or a tuple in input order for a
+        model with several inputs (from a list, or a dict by input name)."""
+        dtypes = self.input_dtypes()
+        if self.multiple_inputs:
+            xs = _data.align_structure(x, self.input_names, "x", "inputs")
+            tensors = tuple(_data.to_tensor(v, f"{what}[{n!r}]", self.device, dtype=d)
+                            for v, n, d in zip(xs, self.input_names, dtypes))
+            shapes = [tuple(t.shape[1:]) for t in tensors]
+        else:
+            if isinstance(x, dict) and len(x) == 1:
+                x = next(iter(x.values()))
+            tensors = _data.to_tensor(x, what, self.device, dtype=dtypes[0] if dtypes else torch.float32)
+            shapes = tuple(tensors.shape[1:])
         if not self.built:
-            self.build(tuple(xt.shape[1:]))
+            self.build(list(shapes) if isinstance(shapes, list) else shapes)
             self.to(self.device)
-        self._check_input_shape(tuple(xt.shape[1:]))
-        return xt
+        self._check_input_shape(shapes)
+        return tensors
 
-    def _check_input_shape(self, shape: tuple) -> None:
-        self.layers[0]._check_input_shape(shape)
+    def __call__(self, inputs, training: bool | None = None, **kwargs):
+        """The forward pass on a batch; returns a tensor (a list for several outputs).
 
-    def _arrays(self, x, y, sample_weight=None):
-        """Checked device tensors ``(x, y, sample_weight or None, class labels or None)``."""
-        xt = self._inputs(x, "fit")
-        if y is None:
-            raise ValueError("Argument `y` is required when `x` is an array; pass the targets.")
-        _data.check_lengths(x=xt, y=_data.as_array(y, "y"),
-                            sample_weight=None if sample_weight is None else _data.as_array(sample_weight, "sample_weight"))
-        yt = _data.prepare_targets(y, self.loss.target_kind, tuple(self.output_shape), self.device)
-        labels = _data.class_labels(yt, self.loss.target_kind)
-        w = _data.check_sample_weight(xt.shape[0], sample_weight, self.device)
-        return xt, yt, w, labels
-
-    # -- training
-    def fit(self, x=None, y=None, batch_size=None, epochs: int = 1, verbose="auto", callbacks=None,
-            validation_split: float = 0.0, validation_data=None, shuffle: bool = True,
-            class_weight=None, sample_weight=None, initial_epoch: int = 0, steps_per_epoch=None,
-            seed: int | None = None, mixup: float | None = None, cutmix: float | None = None):
-        """Train the model; returns a ``callbacks.History``.
-
-        Keras's arguments and meaning, with these differences: ``validation_split`` holds out a
-        random, seeded sample (stratified by class for classification losses) instead of the last
-        samples, and says which split it made; ``seed`` makes the run repeatable bit for bit on CPU
-        (shuffling, dropout masks, the split). ``x`` may be an iterator such as
-        ``datagen.flow(x, y)``, with ``steps_per_epoch`` batches per epoch (default ``len(x)``).
-
-        ``mixup=alpha`` (Zhang et al., 2018) or ``cutmix=alpha`` (Yun et al., 2019) mix every
-        training batch with a shuffled copy of itself, labels included, for every cross-entropy
-        (integer labels are mixed through the loss); validation data is never mixed. Training
-        metrics then compare predictions with each sample's dominant label.
+        ``training=True`` uses batch statistics and dropout, with fresh random masks on every call,
+        and updates BatchNorm's moving statistics, as a Keras model does when called eagerly.
+        On symbolic tensors (``Input``) it records the model as one layer of a larger graph.
         """
-        from regulab.training._fit import fit_model
+        if kwargs:
+            bad = next(iter(kwargs))
+            raise TypeError(f"Model '{self.name}' was called with an unexpected keyword argument '{bad}'.")
+        if any_symbolic(inputs):
+            return call_symbolic(self, list(inputs) if isinstance(inputs, tuple) else inputs)
+        outer = active_context()
+        if outer is not None:  # inside another model's call: run in its context
+            if not self.built:
+                self.build(_sample_shapes(inputs))
+                outer.adopt(self)
+            return self.forward(inputs, outer)
+        xt = self._inputs(inputs)
+        ctx = self.live_context(training=bool(training))
+        out = self._run(xt, ctx, False)
+        self._last_penalties = ctx.penalties
+        if training:
+            self.apply_updates(ctx)
+        return self.structure_outputs(out)
 
-        return fit_model(self, x, y, batch_size=batch_size, epochs=epochs, verbose=verbose,
-                         callbacks=callbacks, validation_split=validation_split,
-                         validation_data=validation_data, shuffle=shuffle, class_weight=class_weight,
-                         sample_weight=sample_weight, initial_epoch=initial_epoch,
-                         steps_per_epoch=steps_per_epoch, seed=seed, mixup=mixup, cutmix=cutmix)
+    def structure_outputs(self, outputs):
+        """Outputs as the user declared them (a dict for ``Model(x, {"a": ..., "b": ...})``);
+        the engine works with lists in output order."""
+        return outputs
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
-                 return_dict: bool = False):
-        """Loss (penalties included, as Keras) and metrics on ``(x, y)`` in inference mode.
-
-        Returns the loss alone when there are no metrics, else ``[loss, *metrics]``, or a dict with
-        ``return_dict=True``.
-        """
-        self._require_compiled("evaluate")
-        xt, yt, w, _ = self._arrays(x, y, sample_weight)
-        bs = _loop._EVAL_BATCH if batch_size is None else check_int("batch_size", batch_size, low=1)
-        spec = self._step_spec()
-        step = _inference.eval_step(self, spec, compiled=self.jit_compile is True)
-        logs = _loop.evaluate_tensors(spec, xt, yt, w, batch_size=bs, step=step)
-        if _loop.resolve_verbose(verbose):
-            print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
-        if return_dict:
-            return logs
-        # the list form is Keras's [loss, *metrics]; data_loss is in the dict form only
-        values = [logs["loss"]] + [logs[m.name] for m in spec.metrics]
-        return values[0] if len(values) == 1 else values
-
-    def predict(self, x, batch_size=None, verbose="auto", mc_samples: int | None = None,
-                seed: int | None = None) -> np.ndarray:
-        """Outputs for ``x`` in inference mode, as a NumPy array.
-
-        Args:
-            mc_samples: Monte-Carlo dropout (Gal & Ghahramani, 2016): run ``mc_samples`` passes
-                with dropout and noise layers active but BatchNorm in inference mode (the common
-                ``training=True`` hack also switches BatchNorm to batch statistics, which is wrong);
-                returns an array of shape ``(mc_samples, n, ...)``: take ``.mean(0)`` and ``.std(0)``.
-            seed: makes the Monte-Carlo passes repeatable.
-        """
-        xt = self._inputs(x, "predict")
-        bs = _loop._EVAL_BATCH if batch_size is None else check_int("batch_size", batch_size, low=1)
-        values = [v.value for v in self._indexed_variables()]
-        compiled = self.jit_compile is True
-        if mc_samples is None:
-            step = _inference.predict_step(self, stochastic=False, compiled=compiled)
-            return _loop.to_numpy(_loop.predict_tensor(step, values, xt, bs))
-        k = check_int("mc_samples", mc_samples, low=1)
-        base = int(torch.randint(0, 2**31 - 1, ())) if seed is None else int(seed)
-        from regulab import _random
-        step = _inference.predict_step(self, stochastic=True, compiled=compiled)
-        outs = [_loop.predict_tensor(step, values, xt, bs, key=_random.fold_in(base, s)) for s in range(k)]
-        return _loop.to_numpy(torch.stack(outs))
-
-    def __call__(self, x, training: bool = False) -> torch.Tensor:
-        """Forward pass on a batch; returns a tensor (``training=True`` uses batch statistics and
-        dropout, without updating moving averages)."""
-        from regulab.layers import CallContext
-
-        xt = self._inputs(x, "__call__")
-        ctx = CallContext([v.value for v in self._indexed_variables()], training=training)
-        return self._run(xt, ctx, False)
-
-    def _indexed_variables(self) -> list[Variable]:
-        """Variables in the order the step passes them (trainable first), indices assigned."""
-        variables = [v for v in self.weights if v.trainable] + [v for v in self.weights if not v.trainable]
-        for i, v in enumerate(variables):
-            v.index = i
-        return variables
+    def _check_input_shape(self, shape) -> None:
+        pass
 
     # -- reporting and saving
-    def summary(self, print_fn=None) -> None:
-        """Print a Keras-style table of layers, output shapes and parameter counts."""
+    def summary(self, print_fn=None, expand_nested: bool = False, line_length: int | None = None) -> None:
+        """Print a Keras-style table of layers, output shapes and parameter counts (with a
+        "Connected to" column for graphs; ``expand_nested`` lists the layers of nested models)."""
         from regulab.models._summary import print_summary
 
-        print_summary(self, print_fn)
+        print_summary(self, print_fn, expand_nested=expand_nested, line_length=line_length)
 
     def save(self, filepath) -> None:
         """Save architecture, compile settings and weights to one file (a zip of JSON and
@@ -316,17 +255,33 @@ class Model:
         save_model(self, filepath)
 
     def save_weights(self, filepath) -> None:
-        """Save the weights alone as a safetensors file."""
+        """Save the weights alone as a safetensors file, keyed by their paths."""
         from regulab.models._saving import save_weights
 
         save_weights(self, filepath)
 
-    def load_weights(self, filepath) -> None:
+    def load_weights(self, filepath, skip_mismatch: bool = False) -> None:
+        """Load weights saved by ``save_weights`` or ``save``, matched by path
+        (``encoder/dense_1/kernel``). ``skip_mismatch=True`` skips weights whose shape differs
+        (a new head on a pretrained body) instead of raising."""
         from regulab.models._saving import load_weights
 
-        load_weights(self, filepath)
+        load_weights(self, filepath, skip_mismatch=skip_mismatch)
 
-    def penalty(self) -> float:
-        """Current total regularization penalty (what the reported loss adds to the data loss)."""
-        spec = self._step_spec()
-        return float(penalty_value(spec, [v.value for v in spec.trainable], [v.value for v in spec.buffers]))
+    def get_config(self) -> dict:
+        """A subclassed model's constructor arguments (override it, with ``from_config``, to save
+        one; the class must be registered with ``regulab.saving.register_serializable``)."""
+        return {"name": self.name, **({"trainable": False} if not self.trainable else {})}
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects=None) -> "Model":
+        return cls(**config)
+
+
+def _sample_shapes(x):
+    if isinstance(x, (list, tuple)):
+        return [tuple(t.shape[1:]) for t in x]
+    return tuple(x.shape[1:])
+
+
+__all__ = ["Model", "Variable"]

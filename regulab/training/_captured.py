@@ -19,11 +19,27 @@ import torch
 from regulab.training._compiled import StateLayout
 
 
-class StaticStep:
-    """``step(params, buffers, opt_state, step, xs, ys, ws, seed)`` for a compiled in-place
-    ``fn(state, xs, ys, ws, seed) -> stats`` (see ``make_inplace_multi_step``).
+def _leaves(tree) -> list:
+    if tree is None:
+        return []
+    if isinstance(tree, (tuple, list)):
+        return list(tree)
+    return [tree]
 
-    Returns ``(params, buffers, opt_state, step, stats)``, the first four being the fixed tensors
+
+def _rebuild(like, leaves):
+    if like is None:
+        return None
+    if isinstance(like, (tuple, list)):
+        return tuple(leaves)
+    return leaves[0]
+
+
+class StaticStep:
+    """``step(state, step, xs, ys, ws, seed)`` for a compiled in-place
+    ``fn(flat, xs, ys, ws, seed) -> stats`` (see ``make_inplace_multi_step``).
+
+    Returns ``(state, step, stats)``, the state and step counter being the fixed tensors
     (updated), ``stats`` valid until the next call. ``capture=False`` runs ``fn`` directly on the
     fixed tensors, which is what a replay does (used on CPU, and where capturing fails).
     """
@@ -35,10 +51,11 @@ class StaticStep:
         self.graph = None
         self.stats = None
 
-    def __call__(self, params, buffers, opt_state, step, xs, ys, ws, seed):
-        flat = self.layout.flatten(params, buffers, opt_state, step)
+    def __call__(self, state, step, xs, ys, ws, seed):
+        flat = self.layout.flatten(state, step)
+        given = (xs, ys, ws, seed)
         if self.state is None or (ws is None) != (self.inputs[2] is None):
-            self._setup(flat, xs, ys, ws, seed)
+            self._setup(flat, given)
         else:
             if len(flat) != len(self.state):
                 raise RuntimeError(f"internal error: a compiled step for {len(self.state)} state tensors "
@@ -49,20 +66,25 @@ class StaticStep:
                         raise RuntimeError(f"internal error: a compiled step's state tensor of shape "
                                            f"{tuple(fixed.shape)} on {fixed.device} was given one of shape "
                                            f"{tuple(current.shape)} on {current.device}.")
-                    fixed.copy_(current)
-            for fixed, current in zip(self.inputs, (xs, ys, ws, seed)):
-                if fixed is not None and current is not fixed:
-                    fixed.copy_(current)
-        if self.graph is not None:
-            self.graph.replay()
-            stats = self.stats
-        else:
-            stats = self.fn(self.state, *self.inputs)
+                    with torch.no_grad():
+                        fixed.copy_(current)
+            for fixed, current in zip(self.inputs, given):
+                for f, c in zip(_leaves(fixed), _leaves(current)):
+                    if c is not f:
+                        f.copy_(c)
+        # in-place writes into weights that a user's eager call made autograd leaves are fine
+        # here: nothing differentiates through them
+        with torch.no_grad():
+            if self.graph is not None:
+                self.graph.replay()
+                stats = self.stats
+            else:
+                stats = self.fn(self.state, *self.inputs)
         return (*self.layout.unflatten(self.state), stats)
 
-    def _setup(self, flat, xs, ys, ws, seed) -> None:
-        self.state = [t.clone() for t in flat]
-        self.inputs = [xs.clone(), ys.clone(), None if ws is None else ws.clone(), seed.clone()]
+    def _setup(self, flat, given) -> None:
+        self.state = [t.detach().clone() for t in flat]
+        self.inputs = [_rebuild(g, [t.clone() for t in _leaves(g)]) for g in given]
         self.graph = None
         if self.capture:
             try:
@@ -78,12 +100,12 @@ class StaticStep:
         scratch = [t.clone() for t in self.state]
         side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
-        with torch.cuda.stream(side):
+        with torch.cuda.stream(side), torch.no_grad():
             for _ in range(2):
                 self.fn(scratch, *self.inputs)
         torch.cuda.current_stream().wait_stream(side)
         del scratch
         graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
+        with torch.cuda.graph(graph), torch.no_grad():
             self.stats = self.fn(self.state, *self.inputs)  # recorded, not run
         self.graph = graph

@@ -12,6 +12,7 @@ import types
 import torch
 
 from regulab import _random
+from regulab.training._state import TrainState, flatten_state, unflatten_state
 from regulab.training._step import StepSpec, _apply_update, _objective
 
 
@@ -37,93 +38,89 @@ def fill(value, device) -> torch.Tensor:
 
 
 def make_functional_step(spec: StepSpec):
-    """``step(params, buffers, opt_state, x, y, w, key)``, as the eager step, via ``torch.func``."""
+    """``step(state, (x, y, w), key) -> (state, stats)``, as the eager step, via ``torch.func``."""
     # penalties are differentiated here rather than added in closed form: compiled, they fuse into
     # the backward pass for free (and Inductor mis-compiled the closed-form add over several steps
     # in one call in torch 2.13: results drifted by ~1e-3 after two steps)
     closed_form, autograd_pen = [], list(spec.penalized)
+    paths = spec.structure.trainable_paths
 
     def objective(params, buffers, x, y, w, key):
-        value, (out, data_sum, updates, activity, y) = _objective(spec, autograd_pen, params, buffers, x, y, w, key)
+        value, (out, data_sum, head_sums, updates, activity, y) = _objective(
+            spec, autograd_pen, params, buffers, x, y, w, key)
         if activity is None:  # torch.func's auxiliary outputs must all be tensors
-            activity = torch.zeros((), device=x.device)
-        return value, (out, data_sum, updates, activity, y)
+            activity = torch.zeros((), device=data_sum.device)
+        return value, (out, data_sum, head_sums, updates, activity, y)
 
     grad_fn = torch.func.grad(objective, has_aux=True)
 
-    def step(params, buffers, opt_state, x, y, w, key):
-        grads, aux = grad_fn(tuple(params), tuple(buffers), x, y, w, key)
-        return _apply_update(spec, closed_form, fill, params, buffers, opt_state, grads, aux, w)
+    def step(state, batch, key):
+        x, y, w = batch
+        params = tuple(state.params[p] for p in paths)
+        grads, aux = grad_fn(params, state.buffers, x, y, w, key)
+        return _apply_update(spec, closed_form, fill, state, params, grads, aux, w)
 
     return step
 
 
+def index_batch(tree, i):
+    """Batch ``i`` of a tensor (or tuple of tensors) holding several batches on a leading axis."""
+    if tree is None:
+        return None
+    if isinstance(tree, (tuple, list)):
+        return tuple(t[i] for t in tree)
+    return tree[i]
+
+
 def make_multi_step(spec: StepSpec, k: int, step_fn=None):
-    """``run(params, buffers, opt_state, xs, ys, ws, seed, step) -> (params, buffers, opt_state, stats)``
-    for ``k`` batches stacked on a leading axis; ``seed`` and ``step`` are int64 0-d tensors, so the
-    random key of each step (``fold_in(seed, step + i)``, as the eager loop derives it) never makes
-    the compiled code specialise on a number. ``step_fn`` replaces the functional step (stacked
-    variants pass it mapped over their leading axis, with one seed per variant)."""
+    """``run(state, xs, ys, ws, seed, step) -> (state, stats)`` for ``k`` batches stacked on a
+    leading axis; ``seed`` and ``step`` are int64 0-d tensors, so the random key of each step
+    (``fold_in(seed, step + i)``, as the eager loop derives it) never makes the compiled code
+    specialise on a number. ``step_fn`` replaces the functional step (stacked variants pass it
+    mapped over their leading axis, with one seed per variant)."""
     step_fn = step_fn or make_functional_step(spec)
 
-    def run(params, buffers, opt_state, xs, ys, ws, seed, step):
+    def run(state, xs, ys, ws, seed, step):
         total = None
         for i in range(k):
             key = _random.fold_in(seed, step + i)
-            params, buffers, opt_state, stats = step_fn(params, buffers, opt_state, xs[i], ys[i],
-                                                        None if ws is None else ws[i], key)
+            state, stats = step_fn(state, (index_batch(xs, i), index_batch(ys, i), index_batch(ws, i)), key)
             total = stats if total is None else total + stats
-        return params, buffers, opt_state, total
+        return state, total
 
     return run
 
 
 class StateLayout:
-    """How the step's state (params, buffers, optimizer dict, step counter) maps to one flat list of
-    tensors, so a compiled function can update all of it in place."""
+    """How a ``TrainState`` plus the step counter map to one flat list of tensors, so a compiled
+    function can update all of it in place (``template`` fixes the keys and their order)."""
 
-    def __init__(self, n_params: int, n_buffers: int, opt_state: dict):
-        self.n_params, self.n_buffers = n_params, n_buffers
-        # optimizer entries: a tensor, or a tuple of tensors (one slot per weight)
-        self.opt_keys = [(key, len(v) if isinstance(v, (tuple, list)) else None) for key, v in opt_state.items()]
+    def __init__(self, template: TrainState):
+        self.template = template
+        self.size = len(flatten_state(template)) + 1
 
-    def flatten(self, params, buffers, opt_state: dict, step) -> list[torch.Tensor]:
-        flat = [*params, *buffers]
-        for key, n in self.opt_keys:
-            value = opt_state[key]
-            flat.extend(value if n is not None else (value,))
-        flat.append(step)
-        return flat
+    def flatten(self, state: TrainState, step) -> list[torch.Tensor]:
+        return [*flatten_state(state), step]
 
     def unflatten(self, flat):
-        params = list(flat[:self.n_params])
-        i = self.n_params + self.n_buffers
-        buffers = list(flat[self.n_params:i])
-        opt_state = {}
-        for key, n in self.opt_keys:
-            if n is None:
-                opt_state[key] = flat[i]
-                i += 1
-            else:
-                opt_state[key] = tuple(flat[i:i + n])
-                i += n
-        return params, buffers, opt_state, flat[i]
+        return unflatten_state(self.template, flat[:-1]), flat[-1]
 
 
 def make_inplace_multi_step(spec: StepSpec, k: int, layout: StateLayout, step_fn=None):
-    """``run(state, xs, ys, ws, seed) -> stats``: ``k`` steps that write the new state into the
-    flat ``state`` tensors (``layout``) in place, the step counter (last) included.
+    """``run(flat, xs, ys, ws, seed) -> stats``: ``k`` steps that write the new state into the
+    flat tensors (``layout``) in place, the step counter (last) included.
 
     Updating in place is what lets a CUDA graph be replayed with no copies in or out: the graph
     reads and writes the same addresses on every replay (and Inductor fuses the writes into the
     update kernels)."""
     multi = make_multi_step(spec, k, step_fn)
 
-    def run(state, xs, ys, ws, seed):
-        params, buffers, opt_state, step = layout.unflatten(state)
-        params, buffers, opt_state, stats = multi(params, buffers, opt_state, xs, ys, ws, seed, step)
-        for target, value in zip(state, layout.flatten(params, buffers, opt_state, step + k)):
-            target.copy_(value)
+    def run(flat, xs, ys, ws, seed):
+        state, step = layout.unflatten(flat)
+        state, stats = multi(state, xs, ys, ws, seed, step)
+        for target, value in zip(flat, layout.flatten(state, step + k)):
+            if value is not target:
+                target.copy_(value)
         return stats
 
     return run

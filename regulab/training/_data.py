@@ -26,7 +26,13 @@ def as_array(data, name: str) -> np.ndarray | torch.Tensor:
 
 
 def to_tensor(data, name: str, device, dtype=torch.float32) -> torch.Tensor:
-    """Convert to a tensor on ``device``, rejecting NaN and inf with the first bad position."""
+    """Convert to a tensor on ``device``, rejecting NaN and inf with the first bad position.
+    A tensor that carries gradients (another model's output, in a custom ``train_step``) keeps
+    them: it is converted to ``dtype`` and ``device`` only."""
+    if isinstance(data, torch.Tensor) and data.requires_grad:
+        if data.dim() == 0:
+            raise ValueError(f"Argument `{name}` must have a batch axis; received a scalar.")
+        return data.to(device=device, dtype=dtype)
     arr = as_array(data, name)
     if isinstance(arr, np.ndarray) and not arr.flags.writeable:
         arr = arr.copy()  # torch cannot wrap read-only memory (pandas often hands out such arrays)
@@ -55,8 +61,73 @@ def check_lengths(**arrays) -> int:
     return next(iter(lengths.values()))
 
 
-def prepare_targets(y, target_kind: str, output_shape: tuple, device) -> torch.Tensor:
+def align_structure(value, names: list[str], arg: str, what: str, required: list[str] | None = None) -> list:
+    """``value`` (a list/tuple in order, or a dict by name) as one entry per name. Entries named in
+    ``required`` must be present."""
+    if isinstance(value, dict):
+        unknown = [k for k in value if k not in names]
+        if unknown:
+            raise ValueError(f"Argument `{arg}` names {unknown[0]!r}, which is not one of the model's {what}: "
+                             f"{', '.join(repr(n) for n in names)}.")
+        out = [value.get(n) for n in names]
+    elif isinstance(value, (list, tuple)):
+        if len(value) != len(names):
+            raise ValueError(f"Argument `{arg}` has {len(value)} entries but the model has {len(names)} {what} "
+                             f"({', '.join(repr(n) for n in names)}); pass one per {what[:-1]}, or a dict by name.")
+        out = list(value)
+    elif len(names) == 1:
+        out = [value]
+    else:
+        raise ValueError(f"Argument `{arg}` must be a list or a dict by name for a model with {len(names)} "
+                         f"{what} ({', '.join(repr(n) for n in names)}). Received: {type(value).__name__}")
+    for n in (required if required is not None else names):
+        if out[names.index(n)] is None:
+            raise ValueError(f"Argument `{arg}` has no entry for the {what[:-1]} {n!r}; the model's {what} are "
+                             f"{', '.join(repr(m) for m in names)}.")
+    return out
+
+
+def align_target(y, y_pred: torch.Tensor, target_kind: str) -> torch.Tensor:
+    """A user's targets inside a custom ``train_step``, shaped like the prediction (no checks:
+    the step runs per batch)."""
+    t = y if isinstance(y, torch.Tensor) else torch.as_tensor(np.asarray(y))
+    t = t.to(y_pred.device)
+    if target_kind == "sparse":
+        return t.long().reshape(y_pred.shape[:-1])
+    t = t.to(torch.float32)
+    if t.shape != y_pred.shape and t.numel() == y_pred.numel():
+        t = t.reshape(y_pred.shape)
+    return t
+
+
+def device_tensor(value, name: str, device) -> torch.Tensor:
+    """``value`` on ``device``: floats as checked float32, integers as they are."""
+    arr = as_array(value, name)
+    floating = arr.is_floating_point() if isinstance(arr, torch.Tensor) else np.issubdtype(arr.dtype, np.floating)
+    if floating:
+        return to_tensor(arr, name, device)
+    return torch.as_tensor(arr).to(device)
+
+
+def custom_batch(model, x, y, sample_weight):
+    """One batch for a user's ``train_step``: device tensors in Keras's ``(x, y[, w])`` form (x
+    alone when there are no targets)."""
+    if isinstance(x, (list, tuple)):
+        xt = tuple(device_tensor(v, f"x[{i}]", model.device) for i, v in enumerate(x))
+    else:
+        xt = device_tensor(x, "x", model.device)
+    data = [xt]
+    if y is not None:
+        data.append(device_tensor(y, "y", model.device))
+    if sample_weight is not None:
+        data.append(to_tensor(sample_weight, "sample_weight", model.device))
+    return data[0] if len(data) == 1 else tuple(data)
+
+
+def prepare_targets(y, target_kind: str, output_shape: tuple, device, name: str = "y") -> torch.Tensor:
     """Check labels against the loss and shape them like the model's output."""
+    if y is None:
+        raise ValueError(f"Targets `{name}` are missing; every output with a loss needs targets.")
     units = output_shape[-1]
     if target_kind == "sparse":
         arr = as_array(y, "y")

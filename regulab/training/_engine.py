@@ -19,6 +19,9 @@ from pathlib import Path
 import torch
 
 from regulab import _random
+from regulab._atomic import atomic_write
+from regulab.training._compiled import index_batch
+from regulab.training._state import TrainState, merge, split
 from regulab.training._step import StepSpec, make_train_step
 
 #: assumed speed-up of compiled over eager steps, by device and steps per call, a little below what
@@ -64,20 +67,29 @@ def _without_names(config):
 
 
 def _without_learning_rate(config: dict) -> dict:
-    """The step reads the learning rate from the optimizer state (a tensor): changing it between
+    """The step reads the learning rate from the training state (a tensor): changing it between
     fits must not compile again."""
     inner = {k: v for k, v in config.get("config", {}).items() if k != "learning_rate"}
     return {**config, "config": inner}
 
 
+def _architecture(model, describe) -> list:
+    """Every layer's configuration with its output shape (a model that cannot be saved still has one)."""
+    return [[type(layer).__name__, describe(layer) if layer is not model else None, repr(layer.output_shape)]
+            for layer in model._flatten_layers()]
+
+
 def spec_signature(model, spec: StepSpec, k: int, batch_size: int, device: torch.device) -> str:
-    """What a compiled step depends on: architecture, loss, metrics, optimizer, batch shape."""
+    """What a compiled step depends on: architecture, losses, metrics, optimizer, batch shape."""
     from regulab import losses, optimizers
 
-    payload = json.dumps({"model": _without_names(model.get_config()), "loss": losses.serialize(spec.loss),
+    from regulab.models._specs import describe
+
+    payload = json.dumps({"model": _without_names(_architecture(model, describe)),
+                          "losses": [[h.weight, losses.serialize(h.loss)] for h in spec.heads],
                           "metrics": [type(m).__name__ for m in spec.metrics],
-                          "optimizer": _without_learning_rate(optimizers.serialize(spec.optimizer)), "k": k, "batch": batch_size,
-                          "precision": model.precision,
+                          "optimizer": _without_learning_rate(optimizers.serialize(spec.optimizer)), "k": k,
+                          "batch": batch_size, "precision": model.precision, "trainable": len(spec.structure.trainable),
                           "device": str(device), "torch": torch.__version__}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
@@ -106,10 +118,7 @@ def remember_compiled(signature: str, seconds: float) -> None:
     try:
         known = json.loads(path.read_text()) if path.exists() else {}
         known[signature] = round(seconds, 2)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(known))
-        os.replace(tmp, path)
+        atomic_write(path, json.dumps(known).encode())
     except (OSError, ValueError):
         pass  # the record only sharpens "auto"'s estimate; losing it costs nothing else
 
@@ -120,14 +129,19 @@ def should_compile(remaining_steps: int, eager_step_s: float, compile_s: float, 
     return compile_s + eager_total / speedup < 0.8 * eager_total
 
 
-def _as_tensor_state(state: dict, device) -> dict:
-    """Optimizer scalars as 0-d tensors: a compiled step must not specialise on their values."""
-    return {k: (v if isinstance(v, (tuple, list, torch.Tensor)) else
-                torch.tensor(float(v), dtype=torch.float32, device=device)) for k, v in state.items()}
+def _python_scalars(optimizer) -> None:
+    """Eager steps take the learning rate and step count as Python numbers: each tensor scalar op
+    would cost a kernel launch (a compiled fit leaves them as tensors)."""
+    if isinstance(optimizer._iterations, torch.Tensor):
+        optimizer._iterations = int(optimizer._iterations)
+    if isinstance(optimizer._learning_rate, torch.Tensor):
+        optimizer._learning_rate = float(optimizer._learning_rate)
 
 
 class Engine:
-    """Runs groups of batches for ``run_epochs`` and writes the new state into the model."""
+    """Runs groups of batches for ``run_epochs``: reads the model's state by path before each
+    group (so callbacks, ``set_weights`` and learning-rate changes take effect) and writes the
+    new state back after it."""
 
     def __init__(self, model, spec: StepSpec, *, jit_compile, steps_per_execution: int, seed: int,
                  total_steps: int, batch_size: int | None):
@@ -148,72 +162,73 @@ class Engine:
         self.signature = None
         self.compile_seconds = None
         self.decision = "eager"
+        _python_scalars(spec.optimizer)
         if jit_compile is True or jit_compile == "auto":
+            reason = None
             if batch_size is None:
-                self.decision = "eager (compiling needs fixed-size batches from arrays)"
+                reason = "compiling needs fixed-size batches from arrays"
             elif spec.batch_mix is not None:
-                self.decision = "eager (mixup/cutmix draw Beta variates that are not compiled yet)"
+                reason = "mixup/cutmix draw Beta variates that are not compiled yet"
             elif not compiler_available(self.device):
                 _warn_no_compiler()
-                self.decision = "eager (no C++ compiler)"
+                reason = "no C++ compiler"
+            if reason is not None:
+                self.decision = f"eager ({reason})"
+                if jit_compile is True:
+                    warnings.warn(f"jit_compile=True: model '{model.name}' trains eagerly because {reason}.",
+                                  RuntimeWarning, stacklevel=5)
             elif jit_compile is True:
                 self._compile()
             else:
                 self.mode = "probe"
 
     # -- state in and out of the model's variables
-    def _state(self):
-        opt = self.spec.optimizer
-        return ([v.value for v in self.spec.trainable], [v.value for v in self.spec.buffers], opt.state)
+    def _state(self) -> TrainState:
+        return split(self.spec.structure, self.spec.optimizer, scalar_tensors=self.mode == "compiled")
 
-    def _store(self, params, buffers, opt_state) -> None:
-        for var, value in zip(self.spec.trainable, params):
-            var.value = value
-        for var, value in zip(self.spec.buffers, buffers):
-            var.value = value
-        self.spec.optimizer.state = opt_state
+    def _store(self, state: TrainState) -> None:
+        merge(self.spec.structure, state, self.spec.optimizer)
 
     # -- compiling
     def _compile(self) -> None:
         from regulab.training._captured import StaticStep
         from regulab.training._compiled import StateLayout, compile_step, make_inplace_multi_step
 
-        opt = self.spec.optimizer
-        opt.state = _as_tensor_state(opt.state, self.device)
+        self.mode = "compiled"
+        template = self._state()
         self.signature = spec_signature(self.model, self.spec, self.k, self.batch_size, self.device)
         # one compiled step per model and configuration, reused by later fits (compile() clears
         # it): a new function would be traced and compiled again
         cache = self.model._compiled_steps
-        if self.signature not in cache:
-            layout = StateLayout(len(self.spec.trainable), len(self.spec.buffers), opt.state)
+        key = (self.signature, self.spec.structure.layout_key)
+        if key not in cache:
+            layout = StateLayout(template)
             fn = compile_step(make_inplace_multi_step(self.spec, self.k, layout))
-            cache[self.signature] = StaticStep(fn, layout, capture=self.device.type == "cuda")
+            cache[key] = StaticStep(fn, layout, capture=self.device.type == "cuda")
         else:
             self.compile_seconds = 0.0
-        self.compiled = cache[self.signature]
-        self.mode = "compiled"
+        self.compiled = cache[key]
         self.decision = "compiled"
 
     def _run_compiled(self, xs, ys, ws):
-        params, buffers, opt_state = self._state()
+        state = self._state()
         if self._step_t is None:
             self._step_t = torch.tensor(self.steps_done, dtype=torch.int64, device=self.device)
         first = self.compile_seconds is None
         start = time.perf_counter() if first else 0.0
         # the step counter is advanced on the device: copying the count in per call would synchronise
-        params, buffers, opt_state, self._step_t, stats = self.compiled(
-            params, buffers, opt_state, self._step_t, xs, ys, ws, self._seed_t)
+        state, self._step_t, stats = self.compiled(state, self._step_t, xs, ys, ws, self._seed_t)
         if first:
             self.compile_seconds = time.perf_counter() - start
             remember_compiled(self.signature, self.compile_seconds)
-        self._store(params, buffers, opt_state)
+        self._store(state)
         return stats
 
     def _run_eager(self, x, y, w):
-        params, buffers, opt_state = self._state()
+        state = self._state()
         key = _random.fold_in(self.key32, self.steps_done)
-        params, buffers, opt_state, stats = self.eager_step(params, buffers, opt_state, x, y, w, key)
-        self._store(params, buffers, opt_state)
+        state, stats = self.eager_step(state, (x, y, w), key)
+        self._store(state)
         return stats
 
     def _maybe_switch(self) -> None:
@@ -243,18 +258,25 @@ class Engine:
         statistics."""
         if stacked and self.mode == "compiled":
             stats = self._run_compiled(xs, ys, ws)
-            self.steps_done += xs.shape[0]
+            self.steps_done += _leading(xs)
             return stats
         if not stacked:
-            xs, ys = xs.unsqueeze(0), ys.unsqueeze(0)
-            ws = None if ws is None else ws.unsqueeze(0)
+            return self._eager_one(xs, ys, ws)
         total = None
-        for i in range(xs.shape[0]):
-            stats = self._run_eager(xs[i], ys[i], None if ws is None else ws[i])
+        for i in range(_leading(xs)):
+            stats = self._eager_one(index_batch(xs, i), index_batch(ys, i), index_batch(ws, i))
             total = stats if total is None else total + stats
-            self.steps_done += 1
-            if self._step_t is not None:
-                self._step_t = self._step_t + 1
-            if self.mode == "probe":
-                self._maybe_switch()
         return total
+
+    def _eager_one(self, x, y, w) -> torch.Tensor:
+        stats = self._run_eager(x, y, w)
+        self.steps_done += 1
+        if self._step_t is not None:
+            self._step_t = self._step_t + 1
+        if self.mode == "probe":
+            self._maybe_switch()
+        return stats
+
+
+def _leading(tree) -> int:
+    return (tree[0] if isinstance(tree, (tuple, list)) else tree).shape[0]

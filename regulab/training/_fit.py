@@ -8,19 +8,28 @@ from regulab.training import _data, _loop
 
 
 def _is_iterator(x) -> bool:
-    return hasattr(x, "__next__") and not isinstance(x, (torch.Tensor,))
+    """A generator or iterator of batches, or an iterable of them such as a DataLoader (anything
+    iterable that is not an array, a tensor, a DataFrame or a Python container of arrays)."""
+    if isinstance(x, (torch.Tensor, list, tuple, dict, str, bytes)) or hasattr(x, "__array__") or hasattr(x, "to_numpy"):
+        return False
+    return hasattr(x, "__next__") or hasattr(x, "__iter__")
 
 
-def _unpack_validation(model, validation_data):
+def unpack_validation(validation_data):
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
         raise ValueError("Invalid value for argument `validation_data`: expected a tuple (x_val, y_val) or "
                          f"(x_val, y_val, sample_weight_val). Received: {type(validation_data).__name__}")
     xv, yv, *rest = validation_data
-    xt, yt, w, _ = model._arrays(xv, yv, rest[0] if rest else None)
+    return xv, yv, (rest[0] if rest else None)
+
+
+def _validation_tensors(model, spec, validation_data):
+    xv, yv, wv = unpack_validation(validation_data)
+    xt, yt, w, _ = model._arrays(xv, yv, wv, spec)
     return xt, yt, w
 
 
-def _iterator_batches(model, it, steps_per_epoch, class_weight=None):
+def _iterator_batches(model, spec, it, steps_per_epoch, class_weight=None):
     if steps_per_epoch is None:
         if not hasattr(it, "__len__"):
             raise ValueError("Argument `steps_per_epoch` is required when `x` is an iterator without a length.")
@@ -31,19 +40,20 @@ def _iterator_batches(model, it, steps_per_epoch, class_weight=None):
     checked = []
 
     def convert(item):
-        if not isinstance(item, (tuple, list)) or len(item) not in (2, 3):
+        if not isinstance(item, (tuple, list)) or len(item) not in (2, 3):  # DataLoaders yield lists
             raise ValueError("An iterator passed to fit must yield (x, y) or (x, y, sample_weight) batches; "
                              f"received {type(item).__name__}.")
         xb, yb, *rest = item
-        kind = model.loss.target_kind
+        kind = spec.heads[0].loss.target_kind
         if not checked:  # full checks on the first batch only: per-batch checks would sync
-            xt, yt, w, _ = model._arrays(xb, yb, rest[0] if rest else None)
+            xt, yt, w, _ = model._arrays(xb, yb, rest[0] if rest else None, spec)
             checked.append(True)
         else:
+            shape = model.output_shapes[0]
             xt = torch.as_tensor(xb, dtype=torch.float32).to(model.device)
             yt = torch.as_tensor(yb).to(model.device)
-            yt = yt.long().reshape(yt.shape[0], *model.output_shape[:-1]) if kind == "sparse" else \
-                yt.float().reshape(yt.shape[0], *model.output_shape)
+            yt = yt.long().reshape(yt.shape[0], *shape[:-1]) if kind == "sparse" else \
+                yt.float().reshape(yt.shape[0], *shape)
             w = None if not rest or rest[0] is None else torch.as_tensor(rest[0], dtype=torch.float32).to(model.device)
         if class_weight is not None:
             w = _data.apply_class_weight(w, _data.class_labels(yt, kind), class_weight, model.device)
@@ -80,6 +90,16 @@ def fit_model(model, x, y, *, batch_size, epochs, verbose, callbacks, validation
     if seed is None:
         seed = int(torch.randint(0, 2**31 - 1, ()))  # follows torch.manual_seed
     seed = check_int("seed", seed, low=0)
+    if model.has_custom_train_step:
+        from regulab.training._custom import fit_custom
+
+        if batch_mix is not None:
+            raise ValueError("Arguments `mixup`/`cutmix` of fit mix batches inside the standard training step; "
+                             f"model '{model.name}' has its own train_step, so mix inside it instead.")
+        return fit_custom(model, x, y, batch_size=batch_size, epochs=epochs, verbose=verbose, callbacks=callbacks,
+                          validation_split=validation_split, validation_data=validation_data, shuffle=shuffle,
+                          sample_weight=sample_weight, initial_epoch=initial_epoch,
+                          steps_per_epoch=steps_per_epoch, seed=seed)
     extra: dict = {}
     validation = None
     if _is_iterator(x):
@@ -91,27 +111,33 @@ def fit_model(model, x, y, *, batch_size, epochs, verbose, callbacks, validation
         if sample_weight is not None:
             raise ValueError("Argument `sample_weight` is not supported when `x` is an iterator; yield "
                              "(x, y, sample_weight) batches instead.")
-        batches = _iterator_batches(model, x, steps_per_epoch, class_weight)
+        spec = model._step_spec()
+        batches = _iterator_batches(model, spec, x, steps_per_epoch, class_weight)
     else:
         batch_size = 32 if batch_size is None else check_int("batch_size", batch_size, low=1)
-        xt, yt, w, labels = model._arrays(x, y, sample_weight)
+        if not model.built:
+            model._inputs(x, "x")  # builds the model from the data's shape
+        spec = model._step_spec()
+        xt, yt, w, labels = model._arrays(x, y, sample_weight, spec)
         if validation_split and validation_data is None:
-            split = _data.validation_split(xt.shape[0], validation_split, labels, seed)
+            split = _data.validation_split(_loop.num_samples(xt), validation_split, labels, seed)
             extra["validation_split"] = {"train": len(split.train), "val": len(split.val),
                                          "stratified": split.stratified, "seed": seed}
             if verbose:
                 print(split.describe())
             tr = torch.as_tensor(split.train, device=model.device)
             va = torch.as_tensor(split.val, device=model.device)
-            validation = (xt[va], yt[va], None if w is None else w[va])
-            xt, yt, w = xt[tr], yt[tr], None if w is None else w[tr]
+            validation = (_loop.take(xt, va), _loop.take(yt, va), _loop.take(w, va))
+            xt, yt, w = _loop.take(xt, tr), _loop.take(yt, tr), _loop.take(w, tr)
             labels = None if labels is None else labels[split.train]
         # class weights apply to training samples only, as in Keras: validation stays unweighted
         w = _data.apply_class_weight(w, labels, class_weight, model.device)
         batches = _loop.ArrayBatches(xt, yt, w, batch_size, bool(shuffle), seed)
     if validation_data is not None:
-        validation = _unpack_validation(model, validation_data)
-    spec = model._step_spec()
+        validation = _validation_tensors(model, spec, validation_data)
+    if batch_mix is not None and not spec.single:
+        raise ValueError("Arguments `mixup`/`cutmix` of fit need a model with one output; "
+                         f"model '{model.name}' has {len(model.output_names)}.")
     spec.batch_mix = batch_mix
     model.history = _loop.run_epochs(model, spec, batches, epochs=epochs, initial_epoch=initial_epoch,
                                      verbose=verbose, callbacks=callbacks, validation=validation,

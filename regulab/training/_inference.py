@@ -12,6 +12,7 @@ import torch
 from regulab.layers import CallContext
 from regulab.training._compiled import compile_step, fill
 from regulab.training._engine import compiler_available
+from regulab.training._state import Structure
 from regulab.training._step import StepSpec, make_eval_step
 
 
@@ -27,18 +28,20 @@ def eval_step(model, spec: StepSpec, compiled: bool):
     """``step(params, buffers, x, y, w) -> stats`` (``make_eval_step``), compiled if ``compiled``."""
     if not (compiled and compiler_available(model.device)):
         return make_eval_step(spec)
-    key = ("eval", tuple(id(v) for v in spec.trainable), tuple(id(v) for v in spec.buffers),
-           tuple(m.name for m in spec.metrics))
+    key = ("eval", spec.structure.layout_key, tuple(name for name, _ in spec.log_names()),
+           tuple(h.loss_logits for h in spec.heads))
     return _compiled(model, key, lambda: make_eval_step(spec, fill=fill))
 
 
-def predict_step(model, stochastic: bool, compiled: bool):
-    """``step(values, x, key) -> outputs`` in inference mode; ``stochastic`` keeps dropout-like
-    noise on (Monte-Carlo dropout) while BatchNorm stays in inference mode, and runs eagerly."""
+def predict_step(model, structure: Structure, stochastic: bool, compiled: bool):
+    """``step(values, x, key) -> outputs`` in inference mode (``values``: ``{path: tensor}``);
+    ``stochastic`` keeps dropout-like noise on (Monte-Carlo dropout) while BatchNorm stays in
+    inference mode, and runs eagerly."""
 
     def make():
         def step(values, x, key):
-            ctx = CallContext(values, training=False, key=key, stochastic=stochastic)
+            ctx = CallContext(values, structure.paths, structure.streams, training=False, key=key,
+                              stochastic=stochastic)
             return model._run(x, ctx, False)
         return step
 
@@ -46,4 +49,4 @@ def predict_step(model, stochastic: bool, compiled: bool):
     # when the batch size is symbolic, and compiling each batch size separately would not pay
     if stochastic or not (compiled and compiler_available(model.device)):
         return make()
-    return _compiled(model, ("predict", tuple(id(v) for v in model.weights)), make)
+    return _compiled(model, ("predict", structure.layout_key), make)

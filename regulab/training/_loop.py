@@ -33,8 +33,8 @@ def resolve_verbose(verbose) -> int:
 
 def _directions(spec: StepSpec) -> dict[str, str]:
     d = {"loss": "min", "data_loss": "min"}
-    for m in spec.metrics:
-        d[m.name] = m.direction
+    for name, m in spec.log_names():
+        d[name] = "min" if m is None else m.direction
     d.update({f"val_{k}": v for k, v in list(d.items())})
     return d
 
@@ -47,9 +47,13 @@ def epoch_logs(spec: StepSpec, totals: list[float], seen: float, prefix: str = "
     if spec.has_penalties:
         logs[f"{prefix}data_loss"] = totals[0] / seen
     i = 3
-    for m in spec.metrics:
-        logs[prefix + m.name] = float(m.result_from(totals[i:i + m.n_stats], totals[2]))
-        i += m.n_stats
+    for name, m in spec.log_names():
+        if m is None:  # one output's loss
+            logs[prefix + name] = totals[i] / seen
+            i += 1
+        else:
+            logs[prefix + name] = float(m.result_from(totals[i:i + m.n_stats], totals[2]))
+            i += m.n_stats
     return logs
 
 
@@ -74,16 +78,45 @@ class RunningLogs(Mapping):
         return len(self._materialize())
 
 
+def take(tree, index):
+    """``tree[index]`` for a tensor or a tuple of tensors (several inputs or outputs)."""
+    if tree is None:
+        return None
+    if isinstance(tree, tuple):
+        return tuple(t.index_select(0, index) if isinstance(index, torch.Tensor) else t[index] for t in tree)
+    return tree.index_select(0, index) if isinstance(index, torch.Tensor) else tree[index]
+
+
+def _stack_view(tree, lo, hi, k, bs):
+    if tree is None:
+        return None
+    if isinstance(tree, tuple):
+        return tuple(t[lo:hi].view(k, bs, *t.shape[1:]) for t in tree)
+    return tree[lo:hi].view(k, bs, *tree.shape[1:])
+
+
+def _nbytes(tree) -> int:
+    if isinstance(tree, tuple):
+        return sum(t.element_size() * t.numel() for t in tree)
+    return tree.element_size() * tree.numel()
+
+
+def num_samples(tree) -> int:
+    return (tree[0] if isinstance(tree, tuple) else tree).shape[0]
+
+
 class ArrayBatches:
-    """Batches of in-memory tensors by index, reshuffled every epoch from a seeded generator."""
+    """Batches of in-memory tensors by index, reshuffled every epoch from a seeded generator.
+    ``x`` and ``y`` are tensors, or tuples of tensors for several inputs or outputs."""
 
     def __init__(self, x, y, w, batch_size: int, shuffle: bool, seed: int):
         self.x, self.y, self.w = x, y, w
-        self.n = x.shape[0]
+        self.n = num_samples(x)
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.generator = torch.Generator().manual_seed(seed)
         self.steps = _data.num_batches(self.n, batch_size)
+        self.device = (x[0] if isinstance(x, tuple) else x).device
 
     def groups(self, k: int) -> Iterator[tuple]:
         """One epoch as ``(xs, ys, ws, stacked)``: runs of ``k`` full batches stacked on a leading
@@ -91,40 +124,41 @@ class ArrayBatches:
         x, y, w = self.x, self.y, self.w
         bs = self.batch_size
         if self.shuffle:
-            perm = torch.randperm(self.n, generator=self.generator).to(x.device)
-            if x.element_size() * x.numel() > _GATHER_LIMIT:
+            perm = torch.randperm(self.n, generator=self.generator).to(self.device)
+            if _nbytes(x) > _GATHER_LIMIT:
                 for i in range(0, self.n, bs):
                     idx = perm[i:i + bs]
-                    yield x[idx], y[idx], None if w is None else w[idx], False
+                    yield take(x, idx), take(y, idx), take(w, idx), False
                 return
             # one gather per epoch, then every batch is a free contiguous view
-            x, y = x.index_select(0, perm), y.index_select(0, perm)
-            w = None if w is None else w.index_select(0, perm)
+            x, y, w = take(x, perm), take(y, perm), take(w, perm)
         full = self.n // bs
         start = 0
         for g in range(0, full - k + 1, k):
             lo, hi = g * bs, (g + k) * bs
-            yield (x[lo:hi].view(k, bs, *x.shape[1:]), y[lo:hi].view(k, bs, *y.shape[1:]),
-                   None if w is None else w[lo:hi].view(k, bs), True)
+            yield _stack_view(x, lo, hi, k, bs), _stack_view(y, lo, hi, k, bs), _stack_view(w, lo, hi, k, bs), True
             start = hi
         for i in range(start, self.n, bs):
-            yield x[i:i + bs], y[i:i + bs], None if w is None else w[i:i + bs], False
+            sl = slice(i, i + bs)
+            yield take(x, sl), take(y, sl), take(w, sl), False
 
 
 class IteratorBatches:
-    """Batches pulled from a generator or iterator such as ``datagen.flow(...)``."""
+    """Batches pulled from a generator or iterator such as ``datagen.flow(...)``, or from an
+    iterable such as a ``torch.utils.data.DataLoader`` (iterated afresh every epoch)."""
 
-    def __init__(self, iterator, steps: int, convert):
-        self.iterator = iterator
+    def __init__(self, source, steps: int, convert):
+        self.source = source
         self.steps = steps
         self.convert = convert
 
     batch_size = None  # batches may differ in size: never compiled
 
     def groups(self, k: int) -> Iterator[tuple]:
+        iterator = self.source if hasattr(self.source, "__next__") else iter(self.source)
         for _ in range(self.steps):
             try:
-                item = next(self.iterator)
+                item = next(iterator)
             except StopIteration:
                 return
             yield (*self.convert(item), False)
@@ -135,12 +169,6 @@ def run_epochs(model, spec: StepSpec, batches, *, epochs: int, initial_epoch: in
                steps_per_execution: int = 1) -> History:
     """Train ``model`` and return its History. ``validation`` is (x, y, w) tensors or None."""
     device = model.device
-    opt = spec.optimizer
-    trained = tuple(id(v) for v in spec.trainable)
-    if opt.state is None or opt.trained_variables != trained:
-        # fresh state for these weights (first fit, or layers frozen/unfrozen since the last one)
-        opt.build([v.value for v in spec.trainable])
-        opt.trained_variables = trained
     k = steps_per_execution
     engine = Engine(model, spec, jit_compile=jit_compile, steps_per_execution=k, seed=seed,
                     total_steps=(epochs - initial_epoch) * batches.steps, batch_size=batches.batch_size)
@@ -170,8 +198,9 @@ def run_epochs(model, spec: StepSpec, batches, *, epochs: int, initial_epoch: in
             if batch_hooks:
                 cbs.on_train_batch_begin(b + 1)
             acc += engine.run_group(xs, ys, ws, stacked)
-            n_batches = xs.shape[0] if stacked else 1
-            seen += n_batches * xs.shape[1] if stacked else xs.shape[0]
+            lead = xs[0] if isinstance(xs, tuple) else xs
+            n_batches = lead.shape[0] if stacked else 1
+            seen += n_batches * lead.shape[1] if stacked else lead.shape[0]
             b += n_batches
             if batch_hooks:
                 # once per execution, as Keras does with steps_per_execution
@@ -197,26 +226,37 @@ def evaluate_tensors(spec: StepSpec, x, y, w, prefix: str = "", batch_size: int 
     """Loss and metrics of the current weights on in-memory tensors, as a logs dict. ``step`` is
     the evaluation step (``_inference.eval_step``; eager by default)."""
     eval_step = step or make_eval_step(spec)
-    params = [v.value for v in spec.trainable]
-    buffers = [v.value for v in spec.buffers]
-    acc = torch.zeros(spec.n_stats, device=x.device)
-    for i in range(0, x.shape[0], batch_size):
-        acc += eval_step(params, buffers, x[i:i + batch_size], y[i:i + batch_size],
-                         None if w is None else w[i:i + batch_size])
+    params = {p: v.value for p, v in spec.structure.trainable}
+    buffers = {p: v.value for p, v in spec.structure.buffers}
+    acc = torch.zeros(spec.n_stats, device=(x[0] if isinstance(x, tuple) else x).device)
+    n = num_samples(x)
+    for i in range(0, n, batch_size):
+        sl = slice(i, i + batch_size)
+        acc += eval_step(params, buffers, take(x, sl), take(y, sl), take(w, sl))
     penalty = float(penalty_value(spec, params, buffers))
-    return epoch_logs(spec, acc.tolist(), x.shape[0], prefix=prefix, penalty=penalty)
+    return epoch_logs(spec, acc.tolist(), n, prefix=prefix, penalty=penalty)
 
 
-def predict_tensor(step, values, x: torch.Tensor, batch_size: int, key: int | None = None) -> torch.Tensor:
+def predict_tensor(step, values: dict, x, batch_size: int, key: int | None = None):
     """Inference in batches with ``step(values, x, key)`` (``_inference.predict_step``); ``key``
-    seeds the noise of a stochastic step (one key per batch, derived on the device)."""
+    seeds the noise of a stochastic step (one key per batch, derived on the device). Returns a
+    tensor, or a list of tensors for several outputs."""
     outs = []
-    key_t = None if key is None else torch.tensor(key, dtype=torch.int64, device=x.device)
+    n = num_samples(x)
+    device = (x[0] if isinstance(x, tuple) else x).device
+    key_t = None if key is None else torch.tensor(key, dtype=torch.int64, device=device)
     with torch.no_grad():
-        for j, i in enumerate(range(0, x.shape[0], batch_size)):
-            outs.append(step(values, x[i:i + batch_size], 0 if key_t is None else _random.fold_in(key_t, j)))
-    return torch.cat(outs) if outs else torch.empty(0)
+        for j, i in enumerate(range(0, n, batch_size)):
+            outs.append(step(values, take(x, slice(i, i + batch_size)),
+                             0 if key_t is None else _random.fold_in(key_t, j)))
+    if not outs:
+        return torch.empty(0)
+    if isinstance(outs[0], (list, tuple)):
+        return [torch.cat([o[i] for o in outs]) for i in range(len(outs[0]))]
+    return torch.cat(outs)
 
 
-def to_numpy(t: torch.Tensor) -> np.ndarray:
+def to_numpy(t):
+    if isinstance(t, (list, tuple)):
+        return [to_numpy(v) for v in t]
     return t.detach().cpu().numpy()

@@ -1,13 +1,14 @@
 """The training step as one pure function.
 
-``train_step(params, buffers, opt_state, x, y, w, key) -> (params, buffers, opt_state, stats)``:
-parameters, non-trainable buffers (BatchNorm's moving statistics), optimizer state, one batch and a
-random key in; the new state and the batch's additive statistics (loss and metric sums) out. Nothing
-else is read or written, so the same function runs eagerly here and can be compiled or captured as a
-graph, or mapped over stacked model variants, without touching the layers.
+``train_step(state, batch, key) -> (state, stats)``: the training state by path (``_state.py``),
+one batch ``(x, y, w)`` and a random key in; the new state and the batch's additive statistics
+(loss and metric sums) out. Nothing else is read or written, so the same function runs eagerly
+here and can be compiled or captured as a graph, or mapped over stacked model variants, without
+touching the layers.
 
-``stats`` layout: ``[Σ w·loss, B·penalty, Σ w, *metric_stats]`` for a batch of B samples; the loop
-adds these vectors on the device and divides once per epoch.
+``stats`` layout: ``[Σ w·loss, B·penalty, Σ w, *per-output loss sums, *metric_stats]`` for a batch
+of B samples (per-output sums only where several outputs have a loss); the loop adds these vectors
+on the device and divides once per epoch.
 """
 from __future__ import annotations
 
@@ -18,59 +19,89 @@ import torch
 
 from regulab import _random, activations
 from regulab.augment import SparseMix
-from regulab.layers import CallContext, Variable
+from regulab.layers import CallContext
 from regulab.losses import Loss
 from regulab.metrics import Metric
 from regulab.optimizers import Optimizer
+from regulab.training._state import LEARNING_RATE, OPTIMIZER, Structure, TrainState
 
 Tensors = list[torch.Tensor]
 _MIX_STREAM = (1 << 24) - 1  # the random stream of batch mixing, apart from every layer's
 
 
 @dataclass
-class StepSpec:
-    """Everything static a step needs: the model's forward, loss, metrics and optimizer, and which
-    variables are trained. Built once per fit; tensors never live here."""
+class Head:
+    """One trained output: its loss, weight and metrics, and how its values reach them."""
 
-    forward: Callable[[torch.Tensor, CallContext, bool], torch.Tensor]
+    name: str
+    index: int  # position among the model's outputs
     loss: Loss
+    weight: float
     metrics: Sequence[Metric]
-    optimizer: Optimizer | None
-    trainable: Sequence[Variable]
-    buffers: Sequence[Variable]
     #: run the output layer without its sigmoid/softmax and give the loss logits (stable path)
     forward_logits: bool = False
     #: the loss receives logits (either from the stable path or because ``from_logits=True``)
     loss_logits: bool = False
     #: applied to the output before metrics see it (the activation the loss applies itself)
     metric_activation: Callable = activations.linear
-    penalized: list = field(default_factory=list)   # (position in trainable, regularizer)
-    frozen_penalized: list = field(default_factory=list)  # (position in buffers, regularizer)
-    proximal: list = field(default_factory=list)    # (position in trainable, l1 factor)
-    #: ``mix(x, y, key) -> (x, y)`` applied to each training batch (mixup, cutmix), or None
-    batch_mix: Callable | None = None
 
     @classmethod
-    def build(cls, forward, loss, metrics, optimizer, variables, output_activation):
-        """``output_activation``: the model's last activation function."""
-        trainable = [v for v in variables if v.trainable]
-        buffers = [v for v in variables if not v.trainable]
-        # values are passed as params + buffers, so a variable's index is its position there
-        for i, v in enumerate(trainable + buffers):
-            v.index = i
-        penalized = [(i, v.regularizer) for i, v in enumerate(trainable) if v.regularizer is not None]
+    def build(cls, name, index, loss, weight, metrics, output_activation):
         wanted = loss.logits_activation
         stable = (wanted is not None and not loss.from_logits
                   and output_activation is activations.get(wanted))
         loss_logits = stable or (wanted is not None and loss.from_logits)
         metric_activation = activations.get(wanted) if loss_logits else activations.linear
-        return cls(forward, loss, list(metrics), optimizer, trainable, buffers, stable, loss_logits,
-                   metric_activation, penalized,
-                   [(i, v.regularizer) for i, v in enumerate(buffers) if v.regularizer is not None],
-                   [(i, r.prox_l1) for i, r in penalized if r.prox_l1 > 0])
+        return cls(name, index, loss, float(weight), list(metrics), stable, loss_logits, metric_activation)
 
+
+@dataclass
+class StepSpec:
+    """Everything static a step needs: the model's forward, its structure, the outputs' losses and
+    metrics, and the optimizer. Built once per fit; tensors never live here."""
+
+    forward: Callable  # forward(x, ctx, logits) -> output tensor, or a list for several outputs
+    structure: Structure
+    heads: list[Head]
+    optimizer: Optimizer | None
+    #: the model has one output (forward returns a tensor; targets are one tensor)
+    single: bool = True
+    penalized: list = field(default_factory=list)         # (position in trainable, regularizer)
+    frozen_penalized: list = field(default_factory=list)  # (buffer path, regularizer)
+    proximal: list = field(default_factory=list)          # (position in trainable, l1 factor)
+    #: ``mix(x, y, key) -> (x, y)`` applied to each training batch (mixup, cutmix), or None
+    batch_mix: Callable | None = None
     #: some layer penalizes its output (activity regularization)
     has_activity: bool = False
+    n_outputs: int = 1
+
+    @classmethod
+    def build(cls, forward, structure: Structure, heads: list[Head], optimizer, single: bool, n_outputs: int = 1):
+        trainable = structure.trainable_vars
+        penalized = [(i, v.regularizer) for i, v in enumerate(trainable) if v.regularizer is not None]
+        frozen = [(p, v.regularizer) for p, v in structure.buffers if v.regularizer is not None]
+        return cls(forward, structure, heads, optimizer, single, penalized, frozen,
+                   [(i, r.prox_l1) for i, r in penalized if r.prox_l1 > 0], n_outputs=n_outputs)
+
+    @property
+    def metrics(self) -> list[Metric]:
+        return [m for h in self.heads for m in h.metrics]
+
+    def log_names(self) -> list[tuple[str, "Metric | None"]]:
+        """``[(history key, metric)]`` after ``loss``/``data_loss``, Keras 3's names: with several
+        losses ``<output>_loss`` per trained output; with several outputs ``<output>_<metric>``,
+        else the metric's name."""
+        names: list = []
+        if len(self.heads) > 1:
+            names += [(f"{h.name}_loss", None) for h in self.heads]
+        for h in self.heads:
+            for m in h.metrics:
+                names.append((m.name if self.n_outputs == 1 else f"{h.name}_{m.name}", m))
+        return names
+
+    @property
+    def loss(self) -> Loss:
+        return self.heads[0].loss
 
     @property
     def has_penalties(self) -> bool:
@@ -78,32 +109,65 @@ class StepSpec:
 
     @property
     def n_stats(self) -> int:
-        return 3 + sum(m.n_stats for m in self.metrics)
+        per_head = len(self.heads) if len(self.heads) > 1 else 0
+        return 3 + per_head + sum(m.n_stats for m in self.metrics)
+
+    @property
+    def logits(self):
+        """The ``logits`` argument of ``forward``: a bool, or one per output."""
+        if self.single:
+            return self.heads[0].forward_logits
+        flags = [False] * self.n_outputs
+        for h in self.heads:
+            flags[h.index] = h.forward_logits
+        return tuple(flags)
+
+    def context(self, params: dict, buffers: dict, training: bool, key=0, stochastic=None) -> CallContext:
+        values = {**params, **buffers}
+        return CallContext(values, self.structure.paths, self.structure.streams, training=training, key=key,
+                           stochastic=stochastic)
 
 
-def _penalty_report(spec: StepSpec, params, buffers):
+def _penalty_report(spec: StepSpec, params: Sequence, buffers: dict):
     """The full penalty of the current weights (what ``loss`` adds to the data term), without
     building a graph: gradients of built-in penalties are added in closed form instead."""
     total = None
     for i, reg in spec.penalized:
         total = reg(params[i]) if total is None else total + reg(params[i])
-    for i, reg in spec.frozen_penalized:
-        total = reg(buffers[i]) if total is None else total + reg(buffers[i])
+    for p, reg in spec.frozen_penalized:
+        total = reg(buffers[p]) if total is None else total + reg(buffers[p])
     return total
 
 
-def _data_sum(spec: StepSpec, out, y, w):
-    """Σ w·loss over the batch (the batch loss times the batch size, as Keras reduces it)."""
+def _head_sum(head: Head, out, y, w):
+    """Σ w·loss of one output over the batch (the batch loss times the batch size, as Keras)."""
     if isinstance(y, SparseMix):  # mixed integer labels: the weighted pair of losses
-        per = y.loss(lambda t, p: spec.loss.per_sample(t, p, logits=spec.loss_logits), out)
+        per = y.loss(lambda t, p: head.loss.per_sample(t, p, logits=head.loss_logits), out)
     else:
-        per = spec.loss.per_sample(y, out, logits=spec.loss_logits)
+        per = head.loss.per_sample(y, out, logits=head.loss_logits)
     if w is not None:
         per = per * w.reshape(-1, *([1] * (per.dim() - 1)))
     return per.sum()
 
 
-class _Constants:
+def _outputs_and_targets(spec: StepSpec, out, y):
+    """``[(head, output, target)]``: each trained output with its targets."""
+    if spec.single:
+        return [(spec.heads[0], out, y)]
+    return [(h, out[h.index], y[i]) for i, h in enumerate(spec.heads)]
+
+
+def _data_sums(spec: StepSpec, out, y, w):
+    """(Σ over outputs of weight · Σ w·loss, [Σ w·loss per output])."""
+    sums = [_head_sum(h, o, t, w) for h, o, t in _outputs_and_targets(spec, out, y)]
+    total = None
+    for h, s in zip(spec.heads, sums):
+        term = s if h.weight == 1.0 else s * h.weight
+        total = term if total is None else total + term
+    return total, sums
+
+
+class Constants:
     """Cached 0-d tensors for the statistics vector (no allocation per step)."""
 
     def __init__(self):
@@ -117,31 +181,44 @@ class _Constants:
         return t
 
 
-def _batch_stats(spec: StepSpec, const: _Constants, out, y, w, data_sum, penalty) -> torch.Tensor:
-    """[Σ w·loss, B·penalty, Σ w, *metric stats] for one batch."""
-    b = out.shape[0]
-    pen = const(0.0, out.device) if penalty is None else penalty * b
-    wsum = const(b, out.device) if w is None else w.sum()
-    head = torch.stack([data_sum, pen, wsum])
+def _batch_size(out) -> int:
+    return (out if isinstance(out, torch.Tensor) else out[0]).shape[0]
+
+
+def _batch_stats(spec: StepSpec, const, out, y, w, data_sum, head_sums, penalty) -> torch.Tensor:
+    """[Σ w·loss, B·penalty, Σ w, *per-output sums, *metric stats] for one batch."""
+    b = _batch_size(out)
+    device = data_sum.device
+    pen = const(0.0, device) if penalty is None else penalty * b
+    wsum = const(b, device) if w is None else w.sum()
+    parts = [data_sum, pen, wsum]
+    if len(spec.heads) > 1:
+        parts.extend(head_sums)
+    head = torch.stack(parts)
     if not spec.metrics:
         return head
-    pred = spec.metric_activation(out)
-    return torch.cat([head, *[m.batch_stats(y, pred, w) for m in spec.metrics]])
+    stats = [head]
+    for h, o, t in _outputs_and_targets(spec, out, y):
+        if h.metrics:
+            pred = h.metric_activation(o)
+            stats.extend(m.batch_stats(t, pred, w) for m in h.metrics)
+    return torch.cat(stats)
 
 
-def _objective(spec: StepSpec, autograd_penalized, params, buffers, x, y, w, key):
+def _objective(spec: StepSpec, autograd_penalized, params: Sequence, buffers: dict, x, y, w, key):
     """The minimized objective and what the update needs besides its gradient.
 
-    Returns ``(objective, (out, data_sum, updates, activity, y))``: outputs, Σ w·loss, new values
-    of non-trainable variables by index, the activity penalty (or None) and the labels metrics
-    should see (the dominant label of each mixed pair under mixup/cutmix).
+    Returns ``(objective, (out, data_sum, head_sums, updates, activity, y))``: outputs, the
+    weighted Σ w·loss, per-output sums, new values of non-trainable variables by path, the
+    activity penalty (or None) and the labels metrics should see (the dominant label of each
+    mixed pair under mixup/cutmix).
     """
     if spec.batch_mix is not None:
         x, y = spec.batch_mix(x, y, _random.fold_in(key, _MIX_STREAM))
-    ctx = CallContext(list(params) + list(buffers), training=True, key=key)
-    out = spec.forward(x, ctx, spec.forward_logits)
-    data_sum = _data_sum(spec, out, y, w)
-    objective = data_sum / out.shape[0]
+    ctx = spec.context(dict(zip(spec.structure.trainable_paths, params)), buffers, True, key)
+    out = spec.forward(x, ctx, spec.logits)
+    data_sum, head_sums = _data_sums(spec, out, y, w)
+    objective = data_sum / _batch_size(out)
     for i, reg in autograd_penalized:
         term = reg.gradient_penalty(params[i])
         if term is not None:
@@ -152,86 +229,109 @@ def _objective(spec: StepSpec, autograd_penalized, params, buffers, x, y, w, key
         activity = term if activity is None else activity + term
     if isinstance(y, SparseMix):
         y = torch.where(y.lam >= 0.5, y.y_a, y.y_b)
-    return objective, (out, data_sum, ctx.updates, activity, y)
+    return objective, (out, data_sum, head_sums, ctx.updates, activity, y)
 
 
-def _apply_update(spec: StepSpec, closed_form, const, params, buffers, opt_state, grads, aux, w):
+def optimizer_view(spec: StepSpec, state: TrainState) -> dict:
+    """The optimizer's entry of ``state`` in the positional form ``Optimizer.update`` takes."""
+    entry = state.opt[OPTIMIZER]
+    paths = spec.structure.trainable_paths
+    return {"lr": state.hyper[LEARNING_RATE], "t": entry["iterations"],
+            **{slot: tuple(values[p] for p in paths) for slot, values in entry["slots"].items()}}
+
+
+def _new_state(spec: StepSpec, state: TrainState, params: Sequence, buffers: dict, opt_state: dict) -> TrainState:
+    paths = spec.structure.trainable_paths
+    entry = {"iterations": opt_state["t"],
+             "slots": {slot: dict(zip(paths, opt_state[slot])) for slot in state.opt[OPTIMIZER]["slots"]}}
+    return TrainState(dict(zip(paths, params)), buffers, {**state.opt, OPTIMIZER: entry}, state.hyper)
+
+
+def _apply_update(spec: StepSpec, closed_form, const, state: TrainState, params, grads, aux, w):
     """Everything after the gradient: closed-form penalty gradients, the optimizer, proximal L1,
-    new buffers and the batch's statistics."""
+    new buffers and the batch's statistics. Returns ``(new_state, stats)``."""
     optimizer = spec.optimizer
-    out, data_sum, updates, activity, y = aux
+    out, data_sum, head_sums, updates, activity, y = aux
     grads = list(grads)
-    penalty = _penalty_report(spec, params, buffers)
+    penalty = _penalty_report(spec, params, state.buffers)
     if activity is not None:
         activity = activity.detach()
         penalty = activity if penalty is None else penalty + activity
     for i, reg in closed_form:
         grads[i] = reg.add_gradient(grads[i], params[i])
-    new_params, new_opt_state = optimizer.apply(list(params), grads, opt_state)
+    new_params, new_opt = optimizer.update(list(params), grads, optimizer_view(spec, state))
     new_params = list(new_params)
     for i, lam in spec.proximal:
         # soft-thresholding with each weight's own step size: Adam's per-parameter steps make a
         # single lr * lambda threshold far too small to ever reach zero
         p = new_params[i]
-        thresh = lam * optimizer.step_size(new_opt_state, i)
+        thresh = lam * optimizer.step_size(new_opt, i)
         new_params[i] = torch.sign(p) * torch.clamp(p.abs() - thresh, min=0.0)
-    new_buffers = list(buffers)
-    offset = len(params)
-    for index, value in updates.items():
-        new_buffers[index - offset] = value.detach()
-    stats = _batch_stats(spec, const, out.detach(), y, w, data_sum.detach(), penalty)
-    return new_params, new_buffers, new_opt_state, stats
+    buffers = state.buffers
+    if updates:
+        buffers = dict(buffers)
+        for path, value in updates.items():
+            buffers[path] = value.detach()
+    out = out.detach() if isinstance(out, torch.Tensor) else [o.detach() for o in out]
+    stats = _batch_stats(spec, const, out, y, w, data_sum.detach(), [s.detach() for s in head_sums], penalty)
+    return _new_state(spec, state, new_params, buffers, new_opt), stats
 
 
-def _split_penalties(spec: StepSpec):
+def split_penalties(spec: StepSpec):
     """(closed-form, differentiated) penalized weights: built-in penalties know their gradient."""
     closed = [(i, r) for i, r in spec.penalized if r.add_gradient(torch.zeros(1), torch.zeros(1)) is not None]
     return closed, [(i, r) for i, r in spec.penalized if (i, r) not in closed]
 
 
 def make_train_step(spec: StepSpec):
-    """Return the eager training step for ``spec`` (see the module docstring for its signature).
+    """Return the eager training step ``train_step(state, (x, y, w), key) -> (state, stats)``.
 
     Gradients come from ``torch.autograd.grad``, the cheapest way eagerly; the compiled engine
     runs the same objective and update under ``torch.func`` instead.
     """
-    const = _Constants()
-    closed_form, autograd_pen = _split_penalties(spec)
+    const = Constants()
+    closed_form, autograd_pen = split_penalties(spec)
+    paths = spec.structure.trainable_paths
 
-    def train_step(params: Tensors, buffers: Tensors, opt_state: dict, x, y, w, key):
+    def train_step(state: TrainState, batch, key):
+        x, y, w = batch
+        params = [state.params[p] for p in paths]
         leaves = [p.detach().requires_grad_() for p in params]
         with torch.enable_grad():
-            objective, aux = _objective(spec, autograd_pen, leaves, buffers, x, y, w, key)
-            grads = torch.autograd.grad(objective, leaves)
+            objective, aux = _objective(spec, autograd_pen, leaves, state.buffers, x, y, w, key)
+            # weights that no trained output depends on (an output without a loss) get zeros
+            grads = torch.autograd.grad(objective, leaves, allow_unused=True, materialize_grads=True)
         with torch.no_grad():
-            return _apply_update(spec, closed_form, const, params, buffers, opt_state, grads, aux, w)
+            return _apply_update(spec, closed_form, const, state, params, grads, aux, w)
 
     return train_step
 
 
 def make_eval_step(spec: StepSpec, fill=None):
-    """``eval_step(params, buffers, x, y, w) -> stats`` in inference mode. Activity penalties are
-    in the stats; the weights' penalty is not (the caller adds it once: it does not change between
-    batches). ``fill(value, device)`` makes the constant entries (cached tensors by default; a
-    compiled step makes them inside the graph, where the batch size may be a symbol)."""
+    """``eval_step(params, buffers, x, y, w) -> stats`` in inference mode (``params`` and
+    ``buffers`` are ``{path: tensor}``). Activity penalties are in the stats; the weights' penalty
+    is not (the caller adds it once: it does not change between batches). ``fill(value, device)``
+    makes the constant entries (cached tensors by default; a compiled step makes them inside the
+    graph, where the batch size may be a symbol)."""
 
-    const = fill or _Constants()
+    const = fill or Constants()
 
     # no_grad inside rather than as a decorator: torch.compile wraps functions whose code lies in
     # torch (the decorator's) in one shared frame, which would count every model's step against
     # Dynamo's recompile limit (see compile_step)
-    def eval_step(params: Tensors, buffers: Tensors, x, y, w):
+    def eval_step(params: dict, buffers: dict, x, y, w):
         with torch.no_grad():
-            ctx = CallContext(list(params) + list(buffers), training=False)
-            out = spec.forward(x, ctx, spec.forward_logits)
+            ctx = spec.context(params, buffers, False)
+            out = spec.forward(x, ctx, spec.logits)
             activity = sum(ctx.penalties) if ctx.penalties else None
-            return _batch_stats(spec, const, out, y, w, _data_sum(spec, out, y, w), activity)
+            data_sum, head_sums = _data_sums(spec, out, y, w)
+            return _batch_stats(spec, const, out, y, w, data_sum, head_sums, activity)
 
     return eval_step
 
 
 @torch.no_grad()
-def penalty_value(spec: StepSpec, params: Tensors, buffers: Tensors) -> float:
+def penalty_value(spec: StepSpec, params: dict, buffers: dict) -> float:
     """The full regularization penalty of the current weights (what ``loss`` adds to the data term)."""
-    total = _penalty_report(spec, params, buffers)
+    total = _penalty_report(spec, [params[p] for p in spec.structure.trainable_paths], buffers)
     return 0.0 if total is None else float(total)

@@ -4,7 +4,6 @@ import pytest
 import torch
 
 from regulab.augment import MODES, ImageAugmenter, Sampler, affine_transform, cutmix, mixup
-from regulab.layers import CallContext
 from regulab.layers import RandomCrop, RandomRotation, RandomShift
 from regulab.preprocessing.image import ImageDataGenerator
 
@@ -53,14 +52,14 @@ def test_layers_and_mixing_on_cuda_match_cpu():
     x = torch.rand(8, 12, 12, 3)
     for layer in (RandomRotation(0.2), RandomCrop(8, 8)):
         layer.build_for((12, 12, 3))
-        cpu = layer.call(x, CallContext(None, training=True, key=5))
-        gpu = layer.call(x.cuda(), CallContext(None, training=True, key=5))
+        cpu = layer.call(x, layer.live_context(training=True, key=5))
+        gpu = layer.call(x.cuda(), layer.live_context(training=True, key=5))
         torch.testing.assert_close(gpu.cpu(), cpu, rtol=1e-4, atol=1e-4)
     shift = RandomShift(0.2)
     shift.build_for((40,))
     s = torch.randn(8, 40)
-    torch.testing.assert_close(shift.call(s.cuda(), CallContext(None, True, 2)).cpu(),
-                               shift.call(s, CallContext(None, True, 2)))
+    torch.testing.assert_close(shift.call(s.cuda(), shift.live_context(training=True, key=2)).cpu(),
+                               shift.call(s, shift.live_context(training=True, key=2)))
     y = torch.nn.functional.one_hot(torch.arange(8) % 4, 4).float()
     for mix in (mixup, cutmix):
         xc, yc = mix(x, y, source=4)

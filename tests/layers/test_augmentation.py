@@ -4,7 +4,6 @@ import pytest
 import scipy.ndimage as ndi
 import torch
 
-from regulab.layers import CallContext
 from regulab.layers import (RandomBrightness, RandomContrast, RandomCrop,
                                           RandomFlip, RandomRotation, RandomShift,
                                           RandomTranslation, RandomZoom)
@@ -12,7 +11,7 @@ from regulab.layers import (RandomBrightness, RandomContrast, RandomCrop,
 
 def _train(layer, x, key=0):
     layer.build_for(tuple(x.shape[1:]))
-    return layer.call(x, CallContext(None, training=True, key=key))
+    return layer.call(x, layer.live_context(training=True, key=key))
 
 
 LAYERS = [

@@ -62,10 +62,9 @@ def test_wrong_input_width_names_layer_and_shapes():
 
 
 def test_activity_regularizer_adds_penalty_divided_by_batch_size():
-    from regulab.layers import CallContext
     layer = Dense(3, input_dim=2, activity_regularizer=regularizers.l2(0.5))
     layer(np.zeros((1, 2)))
-    ctx = CallContext(None, training=True)
+    ctx = layer.live_context(training=True)
     x = torch.randn(4, 2)
     out = layer.call(x, ctx)
     torch.testing.assert_close(ctx.penalties[0], 0.5 * (out ** 2).sum() / 4)
@@ -110,9 +109,9 @@ def test_units_must_be_positive():
 
 
 def test_set_weights_checks_count_and_every_shape_before_changing_anything():
-    model = Sequential([Dense(3, input_dim=2, name="d"), Dense(1)])
+    model = Sequential([Dense(3, input_dim=2, name="d"), Dense(1)], name="net")
     before = model.get_weights()
-    with pytest.raises(ValueError, match=re.escape("Model 'sequential' has 4 weight arrays; received 3.")):
+    with pytest.raises(ValueError, match=re.escape("Model 'net' has 4 weight arrays; received 3.")):
         model.set_weights(before[:3])
     bad = [w + 1 for w in before]
     bad[3] = np.zeros(2)

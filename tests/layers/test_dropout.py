@@ -3,12 +3,12 @@ import re
 import pytest
 import torch
 
-from regulab.layers import AlphaDropout, CallContext, Dropout, GaussianDropout, GaussianNoise, SpatialDropout2D
+from regulab.layers import AlphaDropout, Dropout, GaussianDropout, GaussianNoise, SpatialDropout2D
 
 
 def _train(layer, x, key=0):
     layer.build_for(tuple(x.shape[1:]))
-    return layer.call(x, CallContext(None, training=True, key=key))
+    return layer.call(x, layer.live_context(training=True, key=key))
 
 
 def test_dropout_inverted_scaling_and_rate():

@@ -71,7 +71,8 @@ def test_unknown_layer_class_is_never_constructed(tmp_path):
     with zipfile.ZipFile(p, "w") as z:
         z.writestr("regulab.json", json.dumps(cfg))
         z.writestr("model.safetensors", weights)
-    with pytest.raises(ValueError, match="unknown layer class 'os.system'"):
+    with pytest.raises(ValueError, match=re.escape("Unknown layer class 'os.system': it is neither one of regulab's "
+                                                   "nor registered. Pass it to load_model(..., custom_objects=")):
         load_model(p)
 
 

@@ -7,7 +7,7 @@ import torch
 import regulab
 from regulab.layers import Dense
 from regulab.models import Sequential
-from regulab.training._step import _data_sum
+from regulab.training._step import _head_sum
 from tests.helpers import linear_data
 
 
@@ -39,8 +39,9 @@ def test_sparse_mixed_loss_equals_loss_on_mixed_one_hot_targets():
     _, mixed = mixup(x, y, source=3, alpha=0.5)
     m = _classifier("sparse_categorical_crossentropy", 3)
     spec = m._step_spec()
-    spec.loss_logits = True
-    got = _data_sum(spec, logits, mixed, None)
+    head = spec.heads[0]
+    head.loss_logits = True
+    got = _head_sum(head, logits, mixed, None)
     target = mixed.one_hot(3)
     ref = -(target * torch.log_softmax(logits, -1)).sum()
     torch.testing.assert_close(got, ref)

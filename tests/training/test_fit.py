@@ -94,9 +94,9 @@ def test_validation_split_out_of_range(value):
 
 
 def test_fit_before_compile():
-    model = Sequential([Dense(1, input_dim=3)])
-    with pytest.raises(RuntimeError, match=re.escape(
-            "You must call `compile(optimizer, loss, metrics)` on model 'sequential' before `fit`.")):
+    model = Sequential([Dense(1, input_dim=3)], name="net")
+    with pytest.raises(ValueError, match=re.escape(
+            "You must call `compile(optimizer, loss, metrics)` on model 'net' before `fit`.")):
         model.fit(np.zeros((4, 3)), np.zeros(4))
 
 

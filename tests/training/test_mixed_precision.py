@@ -22,7 +22,7 @@ def test_bfloat16_computes_in_bfloat16_and_keeps_float32_state():
     seen = []
     model, h = _fit("mixed_bfloat16")
     kernel = model.layers[0].kernel.value
-    assert kernel.dtype == torch.float32 and model.optimizer.state["m"][0].dtype == torch.float32
+    assert kernel.dtype == torch.float32 and model.optimizer.slots[model.layers[0].kernel]["m"].dtype == torch.float32
     x, y = linear_data(64)
     out = model(x)
     assert out.dtype == torch.float32

@@ -21,18 +21,36 @@ def test_initial_epoch_with_auto_engine():
     assert h.epoch == [1, 2]
 
 
-def test_freezing_a_built_layer_stops_its_training_and_resets_optimizer_state():
+@pytest.mark.parametrize("recompile", [True, False])
+def test_freezing_a_built_layer_stops_its_training_and_keeps_the_others_moments(recompile):
+    # freezing takes effect at the next fit, with or without compile; the head continues from its
+    # own Adam moments, exactly as a model whose body was never trained would
     x, y = linear_data(64, 4)
+    regulab.set_random_seed(0)
     model = Sequential([Dense(8, input_dim=4, activation="relu"), Dense(1, activation="sigmoid")])
     model.compile("adam", "binary_crossentropy")
-    model.fit(x, y, epochs=1, verbose=0)
+    model.fit(x, y, epochs=1, verbose=0, seed=1)
+    head = model.layers[1]
+    moments_all = {v: {k: t.clone() for k, t in model.optimizer.slots[v].items()} for v in head.weights}
+    head_before = head.get_weights()
     model.layers[0].trainable = False
-    model.compile(model.optimizer, "binary_crossentropy")
+    if recompile:
+        model.compile(model.optimizer, "binary_crossentropy")
     frozen = model.layers[0].get_weights()
-    model.fit(x, y, epochs=2, verbose=0)
+    model.fit(x, y, epochs=2, verbose=0, seed=2)
     for a, b in zip(frozen, model.layers[0].get_weights()):
         np.testing.assert_array_equal(a, b)
-    assert len(model.trainable_weights) == 2 and len(model.optimizer.state["m"]) == 2
+    assert len(model.trainable_weights) == 2 and model.optimizer.iterations == 6
+    # the reference: the head alone, from the same weights and Adam moments, fitted on the frozen
+    # body's outputs with the same seed
+    features = torch.relu(torch.as_tensor(x, dtype=torch.float32) @ torch.as_tensor(frozen[0]) + torch.as_tensor(frozen[1]))
+    ref = Sequential([Dense(1, input_dim=8, activation="sigmoid")])
+    ref.set_weights(head_before)
+    ref.compile("adam", "binary_crossentropy")
+    ref.optimizer.store(ref.layers[0].weights, {k: [moments_all[v][k] for v in head.weights] for k in ("m", "v")}, 2)
+    ref.fit(features.numpy(), y, epochs=2, verbose=0, seed=2)
+    for a, b in zip(ref.get_weights(), head.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
 
 
 def test_an_optimizer_with_state_cannot_train_a_second_model():

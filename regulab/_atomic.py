@@ -1,0 +1,80 @@
+"""The one way regulab writes a file: atomically and durably.
+
+Write to a temporary file in the target's directory, flush and ``fsync`` it, rename it over the
+target (atomic on POSIX and Windows), then ``fsync`` the directory so the rename itself survives a
+crash. An interrupted or failing write leaves the old file untouched and no temporary behind.
+Files get the usual permissions (``0o666`` minus the umask), not ``mkstemp``'s 0600.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from typing import BinaryIO, Callable
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _temp_path(path: str) -> tuple[int, str]:
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    stem, ext = os.path.splitext(os.path.basename(path))
+    # the extension is kept last in case a saver picks a format from it
+    fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=f".tmp{ext}", dir=directory)
+    os.chmod(tmp, 0o666 & ~_umask())
+    return fd, tmp
+
+
+def _fsync_dir(path: str) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _replace(tmp: str, path: str) -> None:
+    os.replace(tmp, path)
+    _fsync_dir(path)
+
+
+def atomic_write(path, data: bytes | Callable[[BinaryIO], None]) -> None:
+    """Write ``data`` (bytes, or a function writing to a binary file) to ``path`` atomically."""
+    path = os.fspath(path)
+    fd, tmp = _temp_path(path)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            if isinstance(data, (bytes, bytearray, memoryview)):
+                f.write(data)
+            else:
+                data(f)
+            f.flush()
+            os.fsync(f.fileno())
+        _replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(tmp)
+        raise
+
+
+def atomic_save(path, save: Callable[[str], None]) -> None:
+    """Call ``save(tmp)`` (a saver that takes a path) on a temporary path next to ``path``, then
+    make the result durable and move it onto ``path``."""
+    path = os.fspath(path)
+    fd, tmp = _temp_path(path)
+    os.close(fd)
+    try:
+        save(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        _replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(tmp)
+        raise

@@ -1,0 +1,325 @@
+"""Functional models: a graph of layers from ``Input`` tensors to outputs, as Keras's API.
+
+``Model(inputs, outputs)`` walks back from the outputs through the nodes that calling layers on
+symbolic tensors recorded (``layers/_symbolic.py``) and keeps them in topological order; the
+forward pass runs them in that order on real tensors. Inputs and outputs may be one tensor, a
+list, or a dict by name. A layer called more than once (shared) has one set of weights.
+"""
+from __future__ import annotations
+
+from regulab import activations
+from regulab.layers import Layer
+from regulab.layers._core import InputLayer
+from regulab.layers._symbolic import SymbolicTensor, map_structure
+from regulab.models._model import Model
+from regulab.models._specs import layer_from_spec, layer_spec
+
+
+def _as_list(structure, what: str) -> tuple[list, str, list | None]:
+    """(flat tensors, kind 'single'|'list'|'dict', dict keys)."""
+    if isinstance(structure, dict):
+        keys = list(structure)
+        return [structure[k] for k in keys], "dict", keys
+    if isinstance(structure, (list, tuple)):
+        return list(structure), "list", None
+    return [structure], "single", None
+
+
+def _check_symbolic(tensors, what: str) -> None:
+    for t in tensors:
+        if not isinstance(t, SymbolicTensor):
+            raise TypeError(f"All {what} of a functional Model must be symbolic tensors (from `Input` or "
+                            f"from layers called on them). Received: {t!r}")
+
+
+def _walk(outputs: list[SymbolicTensor], inputs: list[SymbolicTensor]) -> list:
+    """The nodes between ``inputs`` and ``outputs`` in topological order (inputs' nodes excluded)."""
+    input_ids = {id(t) for t in inputs}
+    order, done, active = [], set(), set()
+
+    def visit(tensor: SymbolicTensor, path: list):
+        if id(tensor) in input_ids:
+            return
+        node = tensor.node
+        if isinstance(node.layer, InputLayer):
+            raise ValueError(_disconnected(tensor, path, inputs))
+        if id(node) in done:
+            return
+        if id(node) in active:
+            raise ValueError(f"The graph has a cycle through layer '{node.layer.name}'.")
+        active.add(id(node))
+        for t in node.input_tensors:
+            visit(t, path + [node.layer.name])
+        active.discard(id(node))
+        done.add(id(node))
+        order.append(node)
+
+    for t in outputs:
+        visit(t, [])
+    return order
+
+
+def _disconnected(tensor, path, inputs) -> str:
+    names = ", ".join(f"'{t.node.layer.name}'" for t in inputs)
+    where = f" (needed by layer '{path[-1]}')" if path else " (an output itself)"
+    return (f"Graph disconnected: the model's outputs depend on the input '{tensor.node.layer.name}'{where}, "
+            f"which is not among the model's inputs ({names}). Pass every Input the outputs depend on "
+            f"as `inputs`.")
+
+
+class Functional(Model):
+    """A model defined by its inputs and outputs (``Model(inputs, outputs)``).
+
+    >>> from regulab.layers import Input, Dense, Dropout, add
+    >>> from regulab.models import Model
+    >>> x = Input((8,), name="x")
+    >>> h = Dense(8, activation="relu")(x)
+    >>> out = Dense(1)(add([Dropout(0.2)(h), Dense(8)(x)]))
+    >>> model = Model(x, out, name="residual")
+    >>> [type(layer).__name__ for layer in model.layers]
+    ['InputLayer', 'Dense', 'Dropout', 'Dense', 'Add', 'Dense']
+    """
+
+    def __init__(self, inputs=None, outputs=None, name: str | None = None, trainable: bool = True):
+        Model.__init__(self, name=name, trainable=trainable)
+        flat_in, self._input_kind, self._input_keys = _as_list(inputs, "inputs")
+        flat_out, self._output_kind, self._output_keys = _as_list(outputs, "outputs")
+        _check_symbolic(flat_in, "inputs")
+        _check_symbolic(flat_out, "outputs")
+        if not flat_out:
+            raise ValueError("A functional Model needs at least one output.")
+        for t in flat_in:
+            if not isinstance(t.node.layer, InputLayer):
+                raise ValueError(f"The inputs of a functional Model must come from `Input`; received the output "
+                                 f"of layer '{t.node.layer.name}'.")
+        self._graph_inputs = flat_in
+        self._graph_outputs = flat_out
+        self._nodes = _walk(flat_out, flat_in)
+        self._input_layers = [t.node.layer for t in flat_in]
+        names: dict[str, Layer] = {}
+        for layer in [*self._input_layers, *(n.layer for n in self._nodes)]:
+            other = names.get(layer.name)
+            if other is not None and other is not layer:
+                raise ValueError(f'The name "{layer.name}" is used by 2 layers in the model ({type(other).__name__} '
+                                 f'and {type(layer).__name__}). All layer names should be unique.')
+            names[layer.name] = layer
+        self._out_names = self._name_outputs()
+        self._consumed = {id(t) for n in self._nodes for t in n.input_tensors}
+        self.input_shape = (flat_in[0].sample_shape if self._input_kind == "single"
+                            else [t.sample_shape for t in flat_in])
+        shapes = [t.sample_shape for t in flat_out]
+        self.output_shape = shapes[0] if self._output_kind == "single" else shapes
+        self.built = True
+
+    def _name_outputs(self) -> list[str]:
+        if self._output_keys is not None:
+            return [str(k) for k in self._output_keys]
+        names = []
+        for t in self._graph_outputs:
+            base = t.node.layer.name
+            name, i = base, 1
+            while name in names:
+                name, i = f"{base}_{i}", i + 1
+            names.append(name)
+        return names
+
+    # -- structure
+    @property
+    def layers(self) -> list[Layer]:
+        out: list[Layer] = []
+        for layer in [*self._input_layers, *(n.layer for n in self._nodes)]:
+            if not any(layer is o for o in out):
+                out.append(layer)
+        return out
+
+    @property
+    def _sublayers(self) -> list[Layer]:
+        return [layer for layer in self.layers if not isinstance(layer, InputLayer)]
+
+    @property
+    def inputs(self):
+        return self._structure(self._graph_inputs, self._input_kind, self._input_keys)
+
+    @property
+    def outputs(self):
+        return self._structure(self._graph_outputs, self._output_kind, self._output_keys)
+
+    def structure_outputs(self, outputs):
+        if self._output_kind == "dict":
+            return dict(zip(self._output_keys, outputs))
+        return outputs
+
+    @staticmethod
+    def _structure(flat, kind, keys):
+        if kind == "single":
+            return flat[0]
+        if kind == "dict":
+            return dict(zip(keys, flat))
+        return list(flat)
+
+    @property
+    def input_names(self) -> list[str]:
+        if self._input_keys is not None:
+            return [str(k) for k in self._input_keys]
+        return [layer.name for layer in self._input_layers]
+
+    @property
+    def output_names(self) -> list[str]:
+        return list(self._out_names)
+
+    @property
+    def output_shapes(self) -> list[tuple]:
+        return [t.sample_shape for t in self._graph_outputs]
+
+    @property
+    def multiple_inputs(self) -> bool:
+        return self._input_kind != "single"
+
+    def input_dtypes(self):
+        return [layer.dtype for layer in self._input_layers]
+
+    def output_activations(self):
+        acts = []
+        for t in self._graph_outputs:
+            layer = t.node.layer
+            ok = (hasattr(layer, "pre_activation") and id(t) not in self._consumed and len(t.node.outputs) == 1
+                  and getattr(layer, "activity_regularizer", None) is None
+                  and sum(1 for o in self._graph_outputs if o is t) == 1)
+            acts.append(layer.activation if ok else activations.linear)
+        return acts
+
+    def _check_input_shape(self, shape) -> None:
+        shapes = shape if isinstance(shape, list) else [shape]
+        for t, s, layer in zip(self._graph_inputs, shapes, self._input_layers):
+            expected = t.sample_shape
+            if len(s) != len(expected) or any(e is not None and e != r for e, r in zip(expected, s)):
+                raise ValueError(f"Input '{layer.name}' of model '{self.name}' is incompatible: expected shape "
+                                 f"{(None, *expected)}, but received input with shape {(None, *s)}.")
+
+    def build(self, input_shape) -> None:
+        self._check_input_shape(input_shape)
+
+    def build_for(self, input_shape):
+        if isinstance(input_shape, list) != self.multiple_inputs or (
+                isinstance(input_shape, list) and len(input_shape) != len(self._graph_inputs)):
+            raise ValueError(f"Model '{self.name}' takes {len(self._graph_inputs)} input(s) "
+                             f"({', '.join(repr(n) for n in self.input_names)}); received {input_shape!r}.")
+        self._check_input_shape(input_shape)
+        return self.compute_output_shape(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        return self.output_shape
+
+    # -- computing
+    def forward(self, x, ctx, logits=False):
+        xs = list(x) if self.multiple_inputs else [x]
+        if isinstance(x, dict):
+            xs = [x[n] for n in self.input_names]
+        values = {id(t): v for t, v in zip(self._graph_inputs, xs)}
+        as_logits = set()
+        if logits:
+            flags = logits if isinstance(logits, tuple) else (logits,) * len(self._graph_outputs)
+            as_logits = {id(t.node) for t, f in zip(self._graph_outputs, flags) if f}
+        for node in self._nodes:
+            args = map_structure(lambda t: values[id(t)], node.inputs)
+            if id(node) in as_logits:
+                out = node.layer.pre_activation(args, ctx)
+            else:
+                out = node.layer.forward(args, ctx)
+            if len(node.outputs) == 1:
+                values[id(node.outputs[0])] = out
+            else:
+                for t, o in zip(node.outputs, out):
+                    values[id(t)] = o
+        results = [values[id(t)] for t in self._graph_outputs]
+        return results[0] if self._output_kind == "single" else results
+
+    def call(self, inputs, training=None):
+        return self(inputs, training=training)
+
+    # -- configuration
+    def get_config(self) -> dict:
+        written: set = set()
+        layers = [layer_spec(layer, written) for layer in self.layers]
+        node_ids: dict[int, tuple[str, int]] = {}
+        per_layer: dict[str, int] = {}
+        for layer in self._input_layers:
+            node_ids[id(layer.output.node)] = (layer.name, 0)
+        nodes = []
+        for node in self._nodes:
+            k = per_layer.get(node.layer.name, 0)
+            per_layer[node.layer.name] = k + 1
+            node_ids[id(node)] = (node.layer.name, k)
+
+            def ref(t):
+                name, idx = node_ids[id(t.node)]
+                return [name, idx, t.index]
+
+            nodes.append({"layer": node.layer.name, "inputs": map_structure(ref, node.inputs)})
+
+        def out_ref(t):
+            name, idx = node_ids[id(t.node)]
+            return [name, idx, t.index]
+
+        cfg = {"name": self.name, "layers": [s for s in layers if "shared" not in s], "nodes": nodes,
+               "input_layers": [layer.name for layer in self._input_layers],
+               "input_keys": self._input_keys if self._input_kind == "dict" else None,
+               "input_kind": self._input_kind,
+               "output_layers": [out_ref(t) for t in self._graph_outputs], "output_kind": self._output_kind,
+               "output_keys": self._output_keys}
+        if not self.trainable:
+            cfg["trainable"] = False
+        return cfg
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects=None) -> "Functional":
+        built: dict = {}
+        for spec in config.get("layers", []):
+            layer_from_spec(spec, built, custom_objects)
+        produced: dict[tuple, list] = {}
+        for name in config.get("input_layers", []):
+            layer = built.get(name)
+            if not isinstance(layer, InputLayer):
+                raise ValueError(f"the input layer {name!r} is missing")
+            produced[(name, 0)] = [layer.output]
+        counts: dict[str, int] = {}
+        for entry in config.get("nodes", []):
+            layer = built.get(entry.get("layer"))
+            if layer is None:
+                raise ValueError(f"a node names the unknown layer {entry.get('layer')!r}")
+
+            def lookup(ref):
+                if not (isinstance(ref, list) and len(ref) == 3):
+                    raise ValueError(f"a node input is malformed: {ref!r}")
+                outs = produced.get((ref[0], ref[1]))
+                if outs is None or not isinstance(ref[2], int) or not 0 <= ref[2] < len(outs):
+                    raise ValueError(f"a node input refers to an unknown tensor {ref!r}")
+                return outs[ref[2]]
+
+            inputs = _map_refs(lookup, entry.get("inputs"))
+            out = layer(inputs)
+            k = counts.get(layer.name, 0)
+            counts[layer.name] = k + 1
+            produced[(layer.name, k)] = out if isinstance(out, list) else [out]
+        outs = []
+        for ref in config.get("output_layers", []):
+            got = produced.get((ref[0], ref[1]))
+            if got is None:
+                raise ValueError(f"an output refers to an unknown tensor {ref!r}")
+            outs.append(got[ref[2]])
+        ins = [built[n].output for n in config.get("input_layers", [])]
+        inputs = cls._structure(ins, config.get("input_kind", "list"), config.get("input_keys"))
+        outputs = cls._structure(outs, config.get("output_kind", "list"), config.get("output_keys"))
+        model = cls(inputs, outputs, name=config.get("name"))
+        if config.get("trainable") is False:
+            model.trainable = False
+        return model
+
+
+def _map_refs(fn, structure):
+    if isinstance(structure, list) and len(structure) == 3 and isinstance(structure[0], str):
+        return fn(structure)
+    if isinstance(structure, list):
+        return [_map_refs(fn, s) for s in structure]
+    raise ValueError(f"a node's inputs are malformed: {structure!r}")
+
