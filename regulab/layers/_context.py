@@ -64,18 +64,24 @@ class CallContext:
         self.penalties: list[torch.Tensor] = []
         self._draws: dict = {}
 
+    def _missing(self, var) -> MissingVariableError:
+        owner = getattr(var.layer, "name", "?")
+        return MissingVariableError(
+            f"Layer '{owner}' asked for its variable '{var.name}', which the state of this call does "
+            f"not hold (it holds {len(self.values)} variables). The layer was called inside a model it "
+            f"is not part of: add it to the model (as a layer or an attribute of a subclassed model).")
+
     def _path(self, var) -> str:
         path = self.paths.get(var)
         if path is None or path not in self.values:
-            owner = getattr(var.layer, "name", "?")
-            raise MissingVariableError(
-                f"Layer '{owner}' asked for its variable '{var.name}', which the state of this call does "
-                f"not hold (it holds {len(self.values)} variables). The layer was called inside a model it "
-                f"is not part of: add it to the model (as a layer or an attribute of a subclassed model).")
+            raise self._missing(var)
         return path
 
     def __getitem__(self, var) -> torch.Tensor:
-        return self.values[self._path(var)]
+        try:  # one look-up each way: this runs for every weight of every step
+            return self.values[self.paths[var]]
+        except KeyError:
+            raise self._missing(var) from None
 
     def adopt(self, layer) -> None:
         """Take in the variables ``layer`` created while this call ran (a subclassed model builds

@@ -48,12 +48,17 @@ class StaticStep:
         self.fn, self.layout, self.capture = fn, layout, capture
         self.state: list[torch.Tensor] | None = None
         self.inputs: list | None = None  # xs, ys, ws, seed
+        self._fixed = self._fixed_step = None  # the fixed tensors as (TrainState, step counter)
         self.graph = None
         self.stats = None
 
     def __call__(self, state, step, xs, ys, ws, seed):
-        flat = self.layout.flatten(state, step)
         given = (xs, ys, ws, seed)
+        if state is self._fixed and step is self._fixed_step and (ws is None) == (self.inputs[2] is None):
+            # the state this step returned last time, untouched since: nothing to bring in
+            self._copy_inputs(given)
+            return self._run()
+        flat = self.layout.flatten(state, step)
         if self.state is None or (ws is None) != (self.inputs[2] is None):
             self._setup(flat, given)
         else:
@@ -68,10 +73,20 @@ class StaticStep:
                                            f"{tuple(current.shape)} on {current.device}.")
                     with torch.no_grad():
                         fixed.copy_(current)
-            for fixed, current in zip(self.inputs, given):
+            self._copy_inputs(given)
+        return self._run()
+
+    def _copy_inputs(self, given) -> None:
+        for fixed, current in zip(self.inputs, given):
+            if isinstance(fixed, torch.Tensor):
+                if current is not fixed:
+                    fixed.copy_(current)
+            else:
                 for f, c in zip(_leaves(fixed), _leaves(current)):
                     if c is not f:
                         f.copy_(c)
+
+    def _run(self):
         # in-place writes into weights that a user's eager call made autograd leaves are fine
         # here: nothing differentiates through them
         with torch.no_grad():
@@ -80,10 +95,11 @@ class StaticStep:
                 stats = self.stats
             else:
                 stats = self.fn(self.state, *self.inputs)
-        return (*self.layout.unflatten(self.state), stats)
+        return self._fixed, self._fixed_step, stats
 
     def _setup(self, flat, given) -> None:
         self.state = [t.detach().clone() for t in flat]
+        self._fixed, self._fixed_step = self.layout.unflatten(self.state)
         self.inputs = [_rebuild(g, [t.clone() for t in _leaves(g)]) for g in given]
         self.graph = None
         if self.capture:

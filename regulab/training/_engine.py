@@ -146,6 +146,7 @@ class Engine:
     def __init__(self, model, spec: StepSpec, *, jit_compile, steps_per_execution: int, seed: int,
                  total_steps: int, batch_size: int | None):
         self.model, self.spec = model, spec
+        self._held: TrainState | None = None
         self.k = steps_per_execution
         self.key32 = seed & 0xFFFFFFFF
         self.device = model.device
@@ -182,20 +183,34 @@ class Engine:
             else:
                 self.mode = "probe"
 
-    # -- state in and out of the model's variables
+    # -- state in and out of the model's variables. The engine holds the state between groups of
+    # batches and writes it into the variables only when someone may look (``sync``: before
+    # callbacks, validation and the end of the fit); the next group reads the variables afresh,
+    # so whatever a callback changed (weights, the learning rate) takes effect.
     def _state(self) -> TrainState:
-        return split(self.spec.structure, self.spec.optimizer, scalar_tensors=self.mode == "compiled")
+        if self._held is None:
+            self._held = split(self.spec.structure, self.spec.optimizer, scalar_tensors=self.mode == "compiled")
+        return self._held
 
     def _store(self, state: TrainState) -> None:
-        merge(self.spec.structure, state, self.spec.optimizer)
+        self._held = state
+
+    def sync(self) -> None:
+        """Write the held state into the model's variables and its optimizer."""
+        if self._held is not None:
+            merge(self.spec.structure, self._held, self.spec.optimizer)
+            self._held = None
 
     # -- compiling
     def _compile(self) -> None:
         from regulab.training._captured import StaticStep
         from regulab.training._compiled import StateLayout, compile_step, make_inplace_multi_step
 
+        self.sync()  # the compiled step takes tensor scalars: read the state again
         self.mode = "compiled"
         template = self._state()
+        # not held: a callback may run before the first compiled call (on_epoch_begin)
+        self._held = None
         self.signature = spec_signature(self.model, self.spec, self.k, self.batch_size, self.device)
         # one compiled step per model and configuration, reused by later fits (compile() clears
         # it): a new function would be traced and compiled again
@@ -261,6 +276,12 @@ class Engine:
             self.steps_done += _leading(xs)
             return stats
         if not stacked:
+            if self.mode == "eager":  # the plain eager path, without the probe's bookkeeping
+                stats = self._run_eager(xs, ys, ws)
+                self.steps_done += 1
+                if self._step_t is not None:
+                    self._step_t = self._step_t + 1
+                return stats
             return self._eager_one(xs, ys, ws)
         total = None
         for i in range(_leading(xs)):

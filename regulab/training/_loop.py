@@ -118,9 +118,10 @@ class ArrayBatches:
         self.steps = _data.num_batches(self.n, batch_size)
         self.device = (x[0] if isinstance(x, tuple) else x).device
 
-    def groups(self, k: int) -> Iterator[tuple]:
+    def groups(self, k: int, stack: bool = True) -> Iterator[tuple]:
         """One epoch as ``(xs, ys, ws, stacked)``: runs of ``k`` full batches stacked on a leading
-        axis (free views of the epoch's permuted copy), then the leftover batches one at a time."""
+        axis (free views of the epoch's permuted copy), then the leftover batches one at a time;
+        ``stack=False`` (an eager engine) gives every batch on its own."""
         x, y, w = self.x, self.y, self.w
         bs = self.batch_size
         if self.shuffle:
@@ -132,6 +133,10 @@ class ArrayBatches:
                 return
             # one gather per epoch, then every batch is a free contiguous view
             x, y, w = take(x, perm), take(y, perm), take(w, perm)
+        if not stack and not isinstance(x, tuple) and not isinstance(y, tuple):  # eager: lean batches
+            for i in range(0, self.n, bs):
+                yield x[i:i + bs], y[i:i + bs], None if w is None else w[i:i + bs], False
+            return
         full = self.n // bs
         start = 0
         for g in range(0, full - k + 1, k):
@@ -154,7 +159,7 @@ class IteratorBatches:
 
     batch_size = None  # batches may differ in size: never compiled
 
-    def groups(self, k: int) -> Iterator[tuple]:
+    def groups(self, k: int, stack: bool = True) -> Iterator[tuple]:
         iterator = self.source if hasattr(self.source, "__next__") else iter(self.source)
         for _ in range(self.steps):
             try:
@@ -189,12 +194,24 @@ def run_epochs(model, spec: StepSpec, batches, *, epochs: int, initial_epoch: in
     model.stop_training = False
     batch_hooks = cbs.wants_train_batch_hooks
     cbs.on_train_begin()
+    try:
+        logs = _epochs(model, spec, batches, engine, cbs, validation, epochs, initial_epoch, k, batch_hooks)
+    finally:  # an interrupted fit leaves the model at its last step
+        engine.sync()
+    cbs.on_train_end(logs)
+    history.params["engine"] = engine.decision
+    history.params["compile_seconds"] = engine.compile_seconds
+    return history
+
+
+def _epochs(model, spec, batches, engine, cbs, validation, epochs, initial_epoch, k, batch_hooks) -> dict:
+    device = model.device
     logs: dict = {}
     for epoch in range(initial_epoch, epochs):
         cbs.on_epoch_begin(epoch)
         acc = torch.zeros(spec.n_stats, device=device)
         seen, b = 0, -1
-        for xs, ys, ws, stacked in batches.groups(k):
+        for xs, ys, ws, stacked in batches.groups(k, stack=engine.mode != "eager"):
             if batch_hooks:
                 cbs.on_train_batch_begin(b + 1)
             acc += engine.run_group(xs, ys, ws, stacked)
@@ -203,10 +220,12 @@ def run_epochs(model, spec: StepSpec, batches, *, epochs: int, initial_epoch: in
             seen += n_batches * lead.shape[1] if stacked else lead.shape[0]
             b += n_batches
             if batch_hooks:
+                engine.sync()
                 # once per execution, as Keras does with steps_per_execution
                 cbs.on_train_batch_end(b, RunningLogs(spec, acc, seen))
                 if model.stop_training:
                     break
+        engine.sync()
         logs = epoch_logs(spec, acc.tolist(), seen)
         if validation is not None:
             # compiled with the training step (Keras's jit_compile covers the test step too)
@@ -215,10 +234,7 @@ def run_epochs(model, spec: StepSpec, batches, *, epochs: int, initial_epoch: in
         cbs.on_epoch_end(epoch, logs)
         if model.stop_training:
             break
-    cbs.on_train_end(logs)
-    history.params["engine"] = engine.decision
-    history.params["compile_seconds"] = engine.compile_seconds
-    return history
+    return logs
 
 
 def evaluate_tensors(spec: StepSpec, x, y, w, prefix: str = "", batch_size: int = _EVAL_BATCH,

@@ -12,6 +12,7 @@ on the device and divides once per epoch.
 """
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -75,6 +76,25 @@ class StepSpec:
     has_activity: bool = False
     n_outputs: int = 1
 
+    def __post_init__(self):
+        paths = self.structure.trainable_paths
+        getter = operator.itemgetter(*paths) if len(paths) > 1 else None
+
+        def take_trainable(values: dict) -> tuple:
+            """The values of the trainable paths as a tuple: one C call eagerly (itemgetter),
+            a comprehension where Dynamo traces it (it does not trace itemgetter objects)."""
+            if getter is None or torch.compiler.is_compiling():
+                return tuple([values[p] for p in paths])
+            return getter(values)
+
+        self.take_trainable = take_trainable
+        self.has_metrics = any(h.metrics for h in self.heads)
+
+    @property
+    def trains_every_output(self) -> bool:
+        """Every output has a loss, so every trained weight gets a gradient."""
+        return len(self.heads) == self.n_outputs
+
     @classmethod
     def build(cls, forward, structure: Structure, heads: list[Head], optimizer, single: bool, n_outputs: int = 1):
         trainable = structure.trainable_vars
@@ -86,6 +106,7 @@ class StepSpec:
     @property
     def metrics(self) -> list[Metric]:
         return [m for h in self.heads for m in h.metrics]
+
 
     def log_names(self) -> list[tuple[str, "Metric | None"]]:
         """``[(history key, metric)]`` after ``loss``/``data_loss``, Keras 3's names: with several
@@ -123,7 +144,8 @@ class StepSpec:
         return tuple(flags)
 
     def context(self, params: dict, buffers: dict, training: bool, key=0, stochastic=None) -> CallContext:
-        values = {**params, **buffers}
+        # no copy when there are no buffers: this runs once per step
+        values = {**params, **buffers} if buffers else params
         return CallContext(values, self.structure.paths, self.structure.streams, training=training, key=key,
                            stochastic=stochastic)
 
@@ -159,6 +181,9 @@ def _outputs_and_targets(spec: StepSpec, out, y):
 
 def _data_sums(spec: StepSpec, out, y, w):
     """(Σ over outputs of weight · Σ w·loss, [Σ w·loss per output])."""
+    if spec.single and spec.heads[0].weight == 1.0:
+        s = _head_sum(spec.heads[0], out, y, w)
+        return s, [s]
     sums = [_head_sum(h, o, t, w) for h, o, t in _outputs_and_targets(spec, out, y)]
     total = None
     for h, s in zip(spec.heads, sums):
@@ -195,13 +220,18 @@ def _batch_stats(spec: StepSpec, const, out, y, w, data_sum, head_sums, penalty)
     if len(spec.heads) > 1:
         parts.extend(head_sums)
     head = torch.stack(parts)
-    if not spec.metrics:
+    if not spec.has_metrics:
         return head
     stats = [head]
-    for h, o, t in _outputs_and_targets(spec, out, y):
-        if h.metrics:
-            pred = h.metric_activation(o)
-            stats.extend(m.batch_stats(t, pred, w) for m in h.metrics)
+    if spec.single:
+        h = spec.heads[0]
+        pred = h.metric_activation(out)
+        stats.extend(m.batch_stats(y, pred, w) for m in h.metrics)
+    else:
+        for h, o, t in _outputs_and_targets(spec, out, y):
+            if h.metrics:
+                pred = h.metric_activation(o)
+                stats.extend(m.batch_stats(t, pred, w) for m in h.metrics)
     return torch.cat(stats)
 
 
@@ -235,9 +265,11 @@ def _objective(spec: StepSpec, autograd_penalized, params: Sequence, buffers: di
 def optimizer_view(spec: StepSpec, state: TrainState) -> dict:
     """The optimizer's entry of ``state`` in the positional form ``Optimizer.update`` takes."""
     entry = state.opt[OPTIMIZER]
-    paths = spec.structure.trainable_paths
-    return {"lr": state.hyper[LEARNING_RATE], "t": entry["iterations"],
-            **{slot: tuple(values[p] for p in paths) for slot, values in entry["slots"].items()}}
+    take = spec.take_trainable
+    view = {"lr": state.hyper[LEARNING_RATE], "t": entry["iterations"]}
+    for slot, values in entry["slots"].items():
+        view[slot] = take(values)
+    return view
 
 
 def _new_state(spec: StepSpec, state: TrainState, params: Sequence, buffers: dict, opt_state: dict) -> TrainState:
@@ -291,16 +323,17 @@ def make_train_step(spec: StepSpec):
     """
     const = Constants()
     closed_form, autograd_pen = split_penalties(spec)
-    paths = spec.structure.trainable_paths
+    # weights that no trained output depends on (an output without a loss) get zero gradients
+    unused = {} if spec.trains_every_output else {"allow_unused": True, "materialize_grads": True}
+    take = spec.take_trainable
 
     def train_step(state: TrainState, batch, key):
         x, y, w = batch
-        params = [state.params[p] for p in paths]
+        params = take(state.params)
         leaves = [p.detach().requires_grad_() for p in params]
         with torch.enable_grad():
             objective, aux = _objective(spec, autograd_pen, leaves, state.buffers, x, y, w, key)
-            # weights that no trained output depends on (an output without a loss) get zeros
-            grads = torch.autograd.grad(objective, leaves, allow_unused=True, materialize_grads=True)
+            grads = torch.autograd.grad(objective, leaves, **unused)
         with torch.no_grad():
             return _apply_update(spec, closed_form, const, state, params, grads, aux, w)
 

@@ -248,6 +248,10 @@ def test_config_round_trip_keeps_structure_and_outputs(kind):
     got, want = clone.predict(data, verbose=0), model.predict(data, verbose=0)
     if kind == "single":
         np.testing.assert_allclose(got, want, rtol=1e-6)
+    elif kind == "dict":
+        assert isinstance(got, dict) and got.keys() == want.keys() == {"x", "y"}
+        for key in want:
+            np.testing.assert_allclose(got[key], want[key], rtol=1e-6)
     else:
         assert len(got) == len(want)
         for g, w in zip(got, want):
