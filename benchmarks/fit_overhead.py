@@ -11,8 +11,12 @@ are printed separately); the end-to-end line times a whole 20-epoch fit of a fre
 included, against the hand-written loop's 20 epochs. On a GPU the compiled step is a CUDA
 graph captured once per fit and replayed per call.
 
+The functional columns run the same arithmetic as a graph with two inputs (50 + 50 features,
+concatenated). The last line compares the custom-``train_step`` path (Keras's GAN example, eager by
+design) with the same GAN written by hand in PyTorch.
+
 Usage: python benchmarks/fit_overhead.py [--device cpu|cuda] [--repeats 5] [--epochs 3] [--n 20000]
-       [--k 8 [16 ...]] [--bf16] [--no-compile] [--end-to-end]
+       [--k 8 [16 ...]] [--bf16] [--no-compile] [--end-to-end] [--no-gan]
 """
 from __future__ import annotations
 
@@ -82,6 +86,33 @@ def seed_model(device, jit=False, k=1, precision="float32"):
     return model
 
 
+def functional_model(device, jit=False, k=1):
+    """The seed model as a functional graph with two inputs of 50 features, concatenated: the same
+    arithmetic as the seed model, through the graph machinery."""
+    import regulab
+    from regulab.layers import Dense, Input, concatenate
+    from regulab.models import Model
+
+    regulab.set_random_seed(0)
+    a, b = Input((50,), name="a"), Input((50,), name="b")
+    h = Dense(64, activation="relu", kernel_regularizer=regulab.regularizers.l2(0.01))(concatenate([a, b]))
+    model = Model([a, b], Dense(1, activation="sigmoid")(h))
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"], device=device,
+                  jit_compile=jit, steps_per_execution=k)
+    return model
+
+
+def functional_runner(k: int, x, y, device, jit: bool):
+    model = functional_model(device, jit=jit, k=k)
+    h = model.fit([x[:BS * k * 4, :50], x[:BS * k * 4, 50:]], y[:BS * k * 4], batch_size=BS, epochs=1, verbose=0, seed=0)
+    halves = [x[:, :50], x[:, 50:]]
+
+    def run(x_, y_, epochs, device_):
+        return timed_fit(model, halves, y_, epochs, device_)
+
+    return run, h.params["compile_seconds"]
+
+
 def timed_fit(model, x, y, epochs, device) -> float:
     sync(device)
     t = time.perf_counter()
@@ -132,6 +163,7 @@ def main(argv=None) -> dict:
     p.add_argument("--bf16", action="store_true", help="also the largest K with precision='mixed_bfloat16'")
     p.add_argument("--no-compile", action="store_true", help="only the eager columns")
     p.add_argument("--end-to-end", action="store_true", help="also time a whole 20-epoch fit")
+    p.add_argument("--no-gan", action="store_true", help="skip the custom-train_step (GAN) comparison")
     args = p.parse_args(argv)
     device = torch.device(args.device)
     x, y = make_data(args.n)
@@ -144,6 +176,8 @@ def main(argv=None) -> dict:
     regulab_fit(x[:2000], y[:2000], 1, device)
     runners = [("hand-written loop", hand_loop), ("regulab fit", regulab_fit)]
     compile_s = {}
+    run, _ = functional_runner(1, x, y, device, jit=False)
+    runners.append(("functional, 2 inputs", run))
     if not args.no_compile:
         ks = args.k or [10 if device.type == "cuda" else 8]
         word = "captured" if device.type == "cuda" else "compiled"
@@ -153,6 +187,11 @@ def main(argv=None) -> dict:
             name = f"regulab {word} K={kk}" + (" bf16" if precision != "float32" else "")
             compile_s[name] = secs
             runners.append((name, run))
+        kk = max(ks)
+        run, secs = functional_runner(kk, x, y, device, jit=True)
+        name = f"functional {word} K={kk}"
+        compile_s[name] = secs
+        runners.append((name, run))
     times: dict[str, list[float]] = {name: [] for name, _ in runners}
     times["keras fit"] = []  # Keras 3, backend from KERAS_BACKEND (default here: torch)
     for r in range(args.repeats):
@@ -182,7 +221,145 @@ def main(argv=None) -> dict:
               f"(per-pair {min(pair):.2f}-{max(pair):.2f}{extra})")
     if args.end_to_end:
         result.update(end_to_end(x, y, device, max(args.k or [10 if device.type == "cuda" else 8])))
+    if not args.no_gan:
+        result.update(gan_section(device, args.repeats))
     return result
+
+
+# -- a custom train_step: Keras's GAN example (with Dense layers) against the same GAN by hand ----
+
+LATENT = 4
+
+
+def gan_data(n: int = 4096):
+    rng = np.random.default_rng(0)
+    return (rng.standard_normal((n, 2)) * 0.3 + np.array([3.0, -2.0])).astype("float32")
+
+
+def hand_gan(real: np.ndarray, epochs: int, device, batch: int = 64) -> float:
+    """The GAN step written in plain PyTorch: two optimizers, two backward passes per batch."""
+    torch.manual_seed(0)
+    disc = nn.Sequential(nn.Linear(2, 32), nn.LeakyReLU(0.2), nn.Linear(32, 32), nn.LeakyReLU(0.2),
+                         nn.Linear(32, 1), nn.Sigmoid()).to(device)
+    gen = nn.Sequential(nn.Linear(LATENT, 32), nn.LeakyReLU(0.2), nn.Linear(32, 2)).to(device)
+    d_opt = torch.optim.Adam(disc.parameters(), lr=0.003)
+    g_opt = torch.optim.Adam(gen.parameters(), lr=0.003)
+    bce = nn.BCELoss()
+    data = torch.from_numpy(real).to(device)
+    n = data.shape[0]
+    sync(device)
+    t = time.perf_counter()
+    for _ in range(epochs):
+        perm = torch.randperm(n, device=device)
+        total = torch.zeros((), device=device)
+        for i in range(0, n, batch):
+            real_b = data[perm[i:i + batch]]
+            b = real_b.shape[0]
+            fake = gen(torch.randn(b, LATENT, device=device))
+            labels = torch.cat([torch.ones(b, 1, device=device), torch.zeros(b, 1, device=device)])
+            labels = labels + 0.05 * torch.rand(labels.shape, device=device)
+            d_opt.zero_grad()
+            d_loss = bce(disc(torch.cat([fake.detach(), real_b])), labels)
+            d_loss.backward()
+            d_opt.step()
+            g_opt.zero_grad()
+            g_loss = bce(disc(gen(torch.randn(b, LATENT, device=device))), torch.zeros(b, 1, device=device))
+            g_loss.backward()
+            g_opt.step()
+            total += d_loss.detach() + g_loss.detach()
+        total.item()
+    sync(device)
+    return time.perf_counter() - t
+
+
+def regulab_gan(device):
+    import regulab
+    from regulab import metrics
+    from regulab.layers import Dense, Input
+    from regulab.models import Model, Sequential
+
+    class GAN(Model):
+        def __init__(self, discriminator, generator, latent_dim):
+            super().__init__()
+            self.discriminator, self.generator, self.latent_dim = discriminator, generator, latent_dim
+            self.d_loss_tracker = metrics.Mean(name="d_loss")
+            self.g_loss_tracker = metrics.Mean(name="g_loss")
+            self.seed_generator = regulab.random.SeedGenerator(1337)
+            self.built = True
+
+        @property
+        def metrics(self):
+            return [self.d_loss_tracker, self.g_loss_tracker]
+
+        def compile(self, d_optimizer, g_optimizer, loss_fn):
+            super().compile(device=device)
+            self.d_optimizer, self.g_optimizer, self.loss_fn = d_optimizer, g_optimizer, loss_fn
+
+        def train_step(self, real_images):
+            if isinstance(real_images, (tuple, list)):
+                real_images = real_images[0]
+            batch_size = real_images.shape[0]
+            z = regulab.random.normal(shape=(batch_size, self.latent_dim), seed=self.seed_generator)
+            generated = self.generator(z)
+            combined = torch.concat([generated, real_images], axis=0)
+            labels = torch.concat([torch.ones((batch_size, 1), device=real_images.device),
+                                   torch.zeros((batch_size, 1), device=real_images.device)], axis=0)
+            labels += 0.05 * regulab.random.uniform(labels.shape, seed=self.seed_generator)
+            self.zero_grad()
+            d_loss = self.loss_fn(labels, self.discriminator(combined))
+            d_loss.backward()
+            grads = [v.value.grad for v in self.discriminator.trainable_weights]
+            with torch.no_grad():
+                self.d_optimizer.apply(grads, self.discriminator.trainable_weights)
+            z = regulab.random.normal(shape=(batch_size, self.latent_dim), seed=self.seed_generator)
+            self.zero_grad()
+            g_loss = self.loss_fn(torch.zeros((batch_size, 1), device=real_images.device),
+                                  self.discriminator(self.generator(z)))
+            g_loss.backward()
+            grads = [v.value.grad for v in self.generator.trainable_weights]
+            with torch.no_grad():
+                self.g_optimizer.apply(grads, self.generator.trainable_weights)
+            self.d_loss_tracker.update_state(d_loss)
+            self.g_loss_tracker.update_state(g_loss)
+            return {"d_loss": self.d_loss_tracker.result(), "g_loss": self.g_loss_tracker.result()}
+
+    regulab.set_random_seed(0)
+    regulab.set_device(device)
+    disc = Sequential([Input((2,)), Dense(32, activation="leaky_relu"), Dense(32, activation="leaky_relu"),
+                       Dense(1, activation="sigmoid")])
+    gen = Sequential([Input((LATENT,)), Dense(32, activation="leaky_relu"), Dense(2)])
+    gan = GAN(disc, gen, LATENT)
+    gan.compile(regulab.optimizers.Adam(0.003), regulab.optimizers.Adam(0.003), regulab.losses.BinaryCrossentropy())
+    disc.to(device)
+    gen.to(device)
+    return gan
+
+
+def gan_section(device, repeats: int, epochs: int = 2) -> dict:
+    """The custom-train_step path: Keras's GAN on regulab against the same GAN written by hand."""
+    real = gan_data()
+    gan = regulab_gan(device)
+    gan.fit(real[:256], batch_size=64, epochs=1, verbose=0)  # warm-up
+    hand_gan(real[:256], 1, device)
+    hand, ours = [], []
+    for r in range(repeats):
+        order = (0, 1) if r % 2 == 0 else (1, 0)
+        for which in order:
+            if which == 0:
+                hand.append(hand_gan(real, epochs, device))
+            else:
+                sync(device)
+                t = time.perf_counter()
+                gan.fit(real, batch_size=64, epochs=epochs, verbose=0)
+                sync(device)
+                ours.append(time.perf_counter() - t)
+    ratio = statistics.median(hand) / statistics.median(ours)
+    pair = [h / o for h, o in zip(hand, ours)]
+    steps = epochs * len(real) / 64
+    print(f"custom train_step (Keras's GAN, {len(real)} points x {epochs} epochs, batch 64): "
+          f"{steps / statistics.median(ours):,.0f} steps/s against the hand-written GAN loop's "
+          f"{steps / statistics.median(hand):,.0f}: {ratio:.2f}x (per-pair {min(pair):.2f}-{max(pair):.2f})")
+    return {"custom train_step GAN": ratio}
 
 
 def end_to_end(x, y, device, k: int, epochs: int = 20) -> dict:

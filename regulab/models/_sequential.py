@@ -69,8 +69,11 @@ class Sequential(Model):
                 raise ValueError(f"All layers added to a Sequential model should have unique names. Name "
                                  f"'{layer.name}' is already the name of a layer in this model. Update the "
                                  f"`name` argument to pass a unique name.")
-        if not self._layers and self.input_shape is None and layer._input_shape_arg is not None:
-            self.input_shape = layer._input_shape_arg
+        if not self._layers and self.input_shape is None:
+            if layer._input_shape_arg is not None:
+                self.input_shape = layer._input_shape_arg
+            elif isinstance(layer, Model) and layer.built and isinstance(layer.input_shape, tuple):
+                self.input_shape = layer.input_shape  # a built model first: its input shape
         self._layers.append(layer)
         if self.input_shape is not None:
             self.build(self.input_shape)

@@ -257,10 +257,16 @@ class Engine:
         if self.device.type == "cuda":
             torch.cuda.synchronize()
         per_step = (time.perf_counter() - self._probe_start) / (self._probed - 1)
-        sig = spec_signature(self.model, self.spec, self.k, self.batch_size, self.device)
-        cost = _WARM_COMPILE_S if compiled_before(sig) else _COLD_COMPILE_S.get(self.device.type, 30.0)
         speedup = _ASSUMED_SPEEDUP.get((self.device.type, self.k > 1), 2.5)
-        if should_compile(self.total_steps - self.steps_done, per_step, cost, speedup):
+        remaining = self.total_steps - self.steps_done
+        cost = _WARM_COMPILE_S
+        # whether the step was compiled before only matters if even a warm compile would pay
+        # (asking Inductor where its cache lives imports it: seconds, for a fit that stays eager)
+        if should_compile(remaining, per_step, cost, speedup):
+            sig = spec_signature(self.model, self.spec, self.k, self.batch_size, self.device)
+            if not compiled_before(sig):
+                cost = _COLD_COMPILE_S.get(self.device.type, 30.0)
+        if should_compile(remaining, per_step, cost, speedup):
             self._compile()
         else:
             self.mode = "eager"
