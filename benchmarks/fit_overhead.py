@@ -244,7 +244,10 @@ def hand_gan(real: np.ndarray, epochs: int, device, batch: int = 64) -> float:
     gen = nn.Sequential(nn.Linear(LATENT, 32), nn.LeakyReLU(0.2), nn.Linear(32, 2)).to(device)
     d_opt = torch.optim.Adam(disc.parameters(), lr=0.003)
     g_opt = torch.optim.Adam(gen.parameters(), lr=0.003)
-    bce = nn.BCELoss()
+    def bce(p, t):  # Keras's formula (clipped probabilities): the noisy labels exceed 1, which BCELoss refuses
+        p = p.clamp(1e-7, 1 - 1e-7)
+        return -(t * torch.log(p) + (1 - t) * torch.log1p(-p)).mean()
+
     data = torch.from_numpy(real).to(device)
     n = data.shape[0]
     sync(device)

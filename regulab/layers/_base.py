@@ -33,6 +33,26 @@ Shape = tuple  # without the batch axis, e.g. (100,) or (28, 28, 1)
 
 _name_counters: dict[str, itertools.count] = {}
 
+#: bumped whenever any layer's structure may change (a layer made, a weight added, a layer
+#: attribute set, a Sequential grown): cached paths, streams and weight lists are then recomputed
+_structure_version = [0]
+
+
+def structure_changed() -> None:
+    _structure_version[0] += 1
+
+
+def _cached(layer, key: str, compute):
+    """``compute()`` memoised on ``layer`` until the structure of any layer changes."""
+    cache = layer.__dict__.get("_structure_cache")
+    if cache is None or cache[0] != _structure_version[0]:
+        cache = (_structure_version[0], {})
+        object.__setattr__(layer, "_structure_cache", cache)
+    values = cache[1]
+    if key not in values:
+        values[key] = compute()
+    return values[key]
+
 
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
@@ -97,6 +117,9 @@ class Layer:
         if kwargs:
             bad = next(iter(kwargs))
             raise TypeError(f"{type(self).__name__} got an unexpected keyword argument '{bad}'.")
+        if "_layer_attrs" not in self.__dict__:
+            object.__setattr__(self, "_layer_attrs", {})
+        structure_changed()
         if name is not None and (not isinstance(name, str) or not name or "/" in name):
             raise ValueError(f"Invalid value for argument `name` of {type(self).__name__}: expected a "
                              f"non-empty string without '/'. Received: name={name!r}")
@@ -117,15 +140,29 @@ class Layer:
         self._inbound_nodes: list = []
 
     # -- sub-layers
+    def __setattr__(self, name: str, value) -> None:
+        # remember the attributes that may hold layers (a layer, or a container that may hold
+        # some now or later), so that finding sub-layers never scans every attribute
+        holders = self.__dict__.get("_layer_attrs")
+        if holders is None and isinstance(value, Layer):
+            raise RuntimeError(f"{type(self).__name__}.{name} was set to a layer before the layer's own "
+                               f"__init__ ran: call super().__init__() first in {type(self).__name__}.__init__.")
+        if holders is not None and name not in _UNTRACKED:
+            if isinstance(value, (Layer, list, tuple, dict)):
+                holders[name] = None
+                structure_changed()
+            elif holders.pop(name, False) is None:
+                structure_changed()
+        object.__setattr__(self, name, value)
+
     @property
     def _sublayers(self) -> list["Layer"]:
         """The layers this one contains directly: those held by its attributes (alone, or in a
         list, tuple or dict), in assignment order, each once."""
         out: list[Layer] = []
-        for name, value in self.__dict__.items():
-            if name in _UNTRACKED:
-                continue
-            for layer in _layers_in(value):
+        attrs = self.__dict__
+        for name in self._layer_attrs:
+            for layer in _layers_in(attrs.get(name)):
                 if layer is not self and not any(layer is o for o in out):
                     out.append(layer)
         return out
@@ -193,6 +230,7 @@ class Layer:
         if not trainable:
             self._frozen_names.add(var.name)
         self._variables.append(var)
+        structure_changed()
         return var
 
     @property
@@ -207,6 +245,7 @@ class Layer:
     def trainable(self, value: bool) -> None:
         value = bool(value)
         self._trainable = value
+        structure_changed()
         for var in self._variables:
             var.trainable = value and var.name not in self._frozen_names
         for layer in self._sublayers:
@@ -217,6 +256,9 @@ class Layer:
     def weights(self) -> list[Variable]:
         """Every weight of this layer and the layers inside it, each once (a layer used twice
         has one set of weights)."""
+        return list(_cached(self, "weights", self._collect_weights))
+
+    def _collect_weights(self) -> list[Variable]:
         seen, out = set(), []
         for layer in self._flatten_layers():
             for v in layer._variables:
@@ -260,6 +302,9 @@ class Layer:
         keyed by its class, numbered among its siblings (the second unnamed Dense of a model is
         ``dense_1`` whatever the process built before), so paths are the same in every run.
         Raises if two layers side by side have the same name."""
+        return dict(_cached(self, "paths", self._paths))
+
+    def _paths(self) -> dict:
         paths: dict[Variable, str] = {}
         self._collect_paths("", paths, set())
         return paths
@@ -307,6 +352,9 @@ class Layer:
         layer's position in the tree (``0/2``) and class, not its name: auto-numbered names change
         with what a process built before, and a seeded fit must not. A layer used twice keeps its
         first position; a hash collision moves the later layer to the next free stream."""
+        return _cached(self, "streams", self._streams)
+
+    def _streams(self) -> dict:
         streams: dict[Layer, int] = {}
         used: set[int] = set()
 
@@ -328,7 +376,7 @@ class Layer:
         """A context over the current weights, for calling this layer eagerly. With gradients
         enabled, trainable values become autograd leaves (``v.value.grad`` after ``backward()``)
         inside a custom ``train_step`` and after ``Model.zero_grad()``."""
-        paths = self.variable_paths()
+        paths = self.variable_paths()  # a copy: a first call may add the weights it builds
         if torch.is_grad_enabled():
             scope = in_gradient_scope()
             for v in paths:
@@ -408,8 +456,10 @@ class Layer:
         return f"<{type(self).__name__} name={self.name}>"
 
 
-#: attributes that refer to layers without containing them
-_UNTRACKED = frozenset({"_inbound_nodes", "layer"})
+#: attributes that never hold contained layers (or refer to layers without containing them)
+_UNTRACKED = frozenset({"_inbound_nodes", "layer", "_variables", "_layer_attrs", "_structure_cache",
+                        "_compiled_steps", "_metric_args",
+                        "_last_penalties", "_metric_objects", "_params", "_buffers", "loss", "loss_weights"})
 
 
 def _layers_in(value) -> list[Layer]:

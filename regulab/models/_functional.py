@@ -105,6 +105,7 @@ class Functional(Model):
             names[layer.name] = layer
         self._out_names = self._name_outputs()
         self._consumed = {id(t) for n in self._nodes for t in n.input_tensors}
+        self._plan = self._make_plan()
         self.input_shape = (flat_in[0].sample_shape if self._input_kind == "single"
                             else [t.sample_shape for t in flat_in])
         shapes = [t.sample_shape for t in flat_out]
@@ -211,28 +212,50 @@ class Functional(Model):
         return self.output_shape
 
     # -- computing
+    def _make_plan(self):
+        """The graph as a list of slots: each tensor gets a position in one list of values, each
+        node reads its inputs from positions and writes its outputs to others (the forward pass
+        runs every step: no look-ups by identity there)."""
+        slot: dict[int, int] = {}
+        for t in self._graph_inputs:
+            slot.setdefault(id(t), len(slot))
+        plan = []
+        for node in self._nodes:
+            ins = map_structure(lambda t: slot[id(t)], node.inputs)
+            outs = []
+            for t in node.outputs:
+                slot[id(t)] = len(slot)
+                outs.append(slot[id(t)])
+            plan.append((node, ins, outs[0] if len(outs) == 1 else outs))
+        outputs = [slot[id(t)] for t in self._graph_outputs]
+        return plan, [slot[id(t)] for t in self._graph_inputs], outputs, len(slot)
+
     def forward(self, x, ctx, logits=False):
         xs = list(x) if self.multiple_inputs else [x]
         if isinstance(x, dict):
             xs = [x[n] for n in self.input_names]
-        values = {id(t): v for t, v in zip(self._graph_inputs, xs)}
-        as_logits = set()
+        plan, input_slots, output_slots, size = self._plan
+        values = [None] * size
+        for i, v in zip(input_slots, xs):
+            values[i] = v
+        as_logits = ()
         if logits:
             flags = logits if isinstance(logits, tuple) else (logits,) * len(self._graph_outputs)
             as_logits = {id(t.node) for t, f in zip(self._graph_outputs, flags) if f}
-        for node in self._nodes:
-            args = map_structure(lambda t: values[id(t)], node.inputs)
-            if id(node) in as_logits:
+        for node, ins, outs in plan:
+            args = values[ins] if isinstance(ins, int) else _gather(values, ins)
+            if as_logits and id(node) in as_logits:
                 out = node.layer.pre_activation(args, ctx)
             else:
                 out = node.layer.forward(args, ctx)
-            if len(node.outputs) == 1:
-                values[id(node.outputs[0])] = out
+            if isinstance(outs, int):
+                values[outs] = out
             else:
-                for t, o in zip(node.outputs, out):
-                    values[id(t)] = o
-        results = [values[id(t)] for t in self._graph_outputs]
-        return results[0] if self._output_kind == "single" else results
+                for i, o in zip(outs, out):
+                    values[i] = o
+        if self._output_kind == "single":
+            return values[output_slots[0]]
+        return [values[i] for i in output_slots]
 
     def call(self, inputs, training=None):
         return self(inputs, training=training)
@@ -314,6 +337,12 @@ class Functional(Model):
         if config.get("trainable") is False:
             model.trainable = False
         return model
+
+
+def _gather(values: list, slots):
+    if isinstance(slots, int):
+        return values[slots]
+    return [_gather(values, s) for s in slots]
 
 
 def _map_refs(fn, structure):

@@ -7,6 +7,7 @@ import torch
 
 from regulab import activations
 from regulab.layers import Layer
+from regulab.layers._base import structure_changed
 from regulab.layers._core import InputLayer
 from regulab.layers._symbolic import SymbolicTensor, dtype_name, resolve_dtype
 from regulab.models._model import Model
@@ -75,6 +76,7 @@ class Sequential(Model):
             elif isinstance(layer, Model) and layer.built and isinstance(layer.input_shape, tuple):
                 self.input_shape = layer.input_shape  # a built model first: its input shape
         self._layers.append(layer)
+        structure_changed()
         if self.input_shape is not None:
             self.build(self.input_shape)
 
@@ -83,6 +85,7 @@ class Sequential(Model):
         if not self._layers:
             raise TypeError("There are no layers in the model.")
         layer = self._layers.pop()
+        structure_changed()
         self.output_shape = None
         if self.input_shape is not None and self._layers:
             self.build(self.input_shape)
