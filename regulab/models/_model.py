@@ -185,19 +185,20 @@ class Model(Trainer, Layer):
         return self
 
     # -- calling
-    def _inputs(self, x, what: str = "x"):
+    def _inputs(self, x, what: str = "x", check_finite: bool = True):
         """The user's inputs as device tensors: one tensor, or a tuple in input order for a
         model with several inputs (from a list, or a dict by input name)."""
         dtypes = self.input_dtypes()
         if self.multiple_inputs:
             xs = _data.align_structure(x, self.input_names, "x", "inputs")
-            tensors = tuple(_data.to_tensor(v, f"{what}[{n!r}]", self.device, dtype=d)
+            tensors = tuple(_data.to_tensor(v, f"{what}[{n!r}]", self.device, dtype=d, check_finite=check_finite)
                             for v, n, d in zip(xs, self.input_names, dtypes))
             shapes = [tuple(t.shape[1:]) for t in tensors]
         else:
             if isinstance(x, dict) and len(x) == 1:
                 x = next(iter(x.values()))
-            tensors = _data.to_tensor(x, what, self.device, dtype=dtypes[0] if dtypes else torch.float32)
+            tensors = _data.to_tensor(x, what, self.device, dtype=dtypes[0] if dtypes else torch.float32,
+                                      check_finite=check_finite)
             shapes = tuple(tensors.shape[1:])
         if not self.built:
             self.build(list(shapes) if isinstance(shapes, list) else shapes)
@@ -223,7 +224,7 @@ class Model(Trainer, Layer):
                 self.build(_sample_shapes(inputs))
                 outer.adopt(self)
             return self.forward(inputs, outer)
-        xt = self._inputs(inputs)
+        xt = self._inputs(inputs, check_finite=False)
         ctx = self.live_context(training=bool(training))
         out = self._run(xt, ctx, False)
         self._last_penalties = ctx.penalties

@@ -25,11 +25,12 @@ def as_array(data, name: str) -> np.ndarray | torch.Tensor:
     return arr
 
 
-def to_tensor(data, name: str, device, dtype=torch.float32) -> torch.Tensor:
+def to_tensor(data, name: str, device, dtype=torch.float32, check_finite: bool = True) -> torch.Tensor:
     """Convert to a tensor on ``device``, rejecting NaN and inf with the first bad position.
     A tensor that carries gradients (another model's output, in a custom ``train_step``) keeps
-    them: it is converted to ``dtype`` and ``device`` only."""
-    if isinstance(data, torch.Tensor) and data.requires_grad:
+    them, and a tensor with ``check_finite=False`` (a model called on tensors, as a training loop
+    does every step) is not scanned: both are converted to ``dtype`` and ``device`` only."""
+    if isinstance(data, torch.Tensor) and (data.requires_grad or not check_finite):
         if data.dim() == 0:
             raise ValueError(f"Argument `{name}` must have a batch axis; received a scalar.")
         return data.to(device=device, dtype=dtype)
