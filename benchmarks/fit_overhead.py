@@ -233,7 +233,7 @@ LATENT = 4
 
 def gan_data(n: int = 4096):
     rng = np.random.default_rng(0)
-    return (rng.standard_normal((n, 2)) * 0.3 + np.array([3.0, -2.0])).astype("float32")
+    return (rng.standard_normal((n, 2)) * 0.3 + np.array([3.0, -2.0])).astype("float32")  # keras_gan.points
 
 
 def hand_gan(real: np.ndarray, epochs: int, device, batch: int = 64) -> float:
@@ -276,66 +276,18 @@ def hand_gan(real: np.ndarray, epochs: int, device, batch: int = 64) -> float:
 
 
 def regulab_gan(device):
+    """Keras's GAN example as examples/keras_gan.py has it, on ``device``."""
+    import os
+    import sys
+
     import regulab
-    from regulab import metrics
-    from regulab.layers import Dense, Input
-    from regulab.models import Model, Sequential
 
-    class GAN(Model):
-        def __init__(self, discriminator, generator, latent_dim):
-            super().__init__()
-            self.discriminator, self.generator, self.latent_dim = discriminator, generator, latent_dim
-            self.d_loss_tracker = metrics.Mean(name="d_loss")
-            self.g_loss_tracker = metrics.Mean(name="g_loss")
-            self.seed_generator = regulab.random.SeedGenerator(1337)
-            self.built = True
-
-        @property
-        def metrics(self):
-            return [self.d_loss_tracker, self.g_loss_tracker]
-
-        def compile(self, d_optimizer, g_optimizer, loss_fn):
-            super().compile(device=device)
-            self.d_optimizer, self.g_optimizer, self.loss_fn = d_optimizer, g_optimizer, loss_fn
-
-        def train_step(self, real_images):
-            if isinstance(real_images, (tuple, list)):
-                real_images = real_images[0]
-            batch_size = real_images.shape[0]
-            z = regulab.random.normal(shape=(batch_size, self.latent_dim), seed=self.seed_generator)
-            generated = self.generator(z)
-            combined = torch.concat([generated, real_images], axis=0)
-            labels = torch.concat([torch.ones((batch_size, 1), device=real_images.device),
-                                   torch.zeros((batch_size, 1), device=real_images.device)], axis=0)
-            labels += 0.05 * regulab.random.uniform(labels.shape, seed=self.seed_generator)
-            self.zero_grad()
-            d_loss = self.loss_fn(labels, self.discriminator(combined))
-            d_loss.backward()
-            grads = [v.value.grad for v in self.discriminator.trainable_weights]
-            with torch.no_grad():
-                self.d_optimizer.apply(grads, self.discriminator.trainable_weights)
-            z = regulab.random.normal(shape=(batch_size, self.latent_dim), seed=self.seed_generator)
-            self.zero_grad()
-            g_loss = self.loss_fn(torch.zeros((batch_size, 1), device=real_images.device),
-                                  self.discriminator(self.generator(z)))
-            g_loss.backward()
-            grads = [v.value.grad for v in self.generator.trainable_weights]
-            with torch.no_grad():
-                self.g_optimizer.apply(grads, self.generator.trainable_weights)
-            self.d_loss_tracker.update_state(d_loss)
-            self.g_loss_tracker.update_state(g_loss)
-            return {"d_loss": self.d_loss_tracker.result(), "g_loss": self.g_loss_tracker.result()}
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    from examples import keras_gan
 
     regulab.set_random_seed(0)
     regulab.set_device(device)
-    disc = Sequential([Input((2,)), Dense(32, activation="leaky_relu"), Dense(32, activation="leaky_relu"),
-                       Dense(1, activation="sigmoid")])
-    gen = Sequential([Input((LATENT,)), Dense(32, activation="leaky_relu"), Dense(2)])
-    gan = GAN(disc, gen, LATENT)
-    gan.compile(regulab.optimizers.Adam(0.003), regulab.optimizers.Adam(0.003), regulab.losses.BinaryCrossentropy())
-    disc.to(device)
-    gen.to(device)
-    return gan
+    return keras_gan.build(LATENT)
 
 
 def gan_section(device, repeats: int, epochs: int = 2) -> dict:

@@ -39,42 +39,42 @@ def _fsync_dir(path: str) -> None:
         os.close(fd)
 
 
-def _replace(tmp: str, path: str) -> None:
-    os.replace(tmp, path)
-    _fsync_dir(path)
+def _commit(path, fill: Callable[[int, str], None]) -> None:
+    """``fill(fd, tmp)`` writes a temporary file next to ``path`` (and closes ``fd``); the file is
+    then made durable and moved onto ``path``, or removed if anything failed."""
+    path = os.fspath(path)
+    fd, tmp = _temp_path(path)
+    try:
+        fill(fd, tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(tmp)
+        raise
 
 
 def atomic_write(path, data: bytes | Callable[[BinaryIO], None]) -> None:
     """Write ``data`` (bytes, or a function writing to a binary file) to ``path`` atomically."""
-    path = os.fspath(path)
-    fd, tmp = _temp_path(path)
-    try:
+
+    def fill(fd, tmp):
         with os.fdopen(fd, "wb") as f:
             if isinstance(data, (bytes, bytearray, memoryview)):
                 f.write(data)
             else:
                 data(f)
-            f.flush()
-            os.fsync(f.fileno())
-        _replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(tmp)
-        raise
+
+    _commit(path, fill)
 
 
 def atomic_save(path, save: Callable[[str], None]) -> None:
     """Call ``save(tmp)`` (a saver that takes a path) on a temporary path next to ``path``, then
     make the result durable and move it onto ``path``."""
-    path = os.fspath(path)
-    fd, tmp = _temp_path(path)
-    os.close(fd)
-    try:
+
+    def fill(fd, tmp):
+        os.close(fd)
         save(tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        _replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(tmp)
-        raise
+
+    _commit(path, fill)

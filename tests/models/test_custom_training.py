@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import regulab
-from regulab import layers, metrics
+from examples import keras_gan
 from regulab.layers import Dense, Input
 from regulab.models import Model, Sequential
 
@@ -152,112 +152,21 @@ def test_a_train_step_must_return_a_dict_of_scalars():
             model.fit(np.zeros((4, 2)), np.zeros(4), verbose=0)
 
 
-# -- Keras's GAN, ported with only the imports changed (Conv layers replaced by Dense: the data are
-# two-dimensional points) -------------------------------------------------------------------------
-
-class GAN(Model):
-    def __init__(self, discriminator, generator, latent_dim):
-        super().__init__()
-        self.discriminator = discriminator
-        self.generator = generator
-        self.latent_dim = latent_dim
-        self.d_loss_tracker = metrics.Mean(name="d_loss")
-        self.g_loss_tracker = metrics.Mean(name="g_loss")
-        self.seed_generator = regulab.random.SeedGenerator(1337)
-        self.built = True
-
-    @property
-    def metrics(self):
-        return [self.d_loss_tracker, self.g_loss_tracker]
-
-    def compile(self, d_optimizer, g_optimizer, loss_fn):
-        super().compile()
-        self.d_optimizer = d_optimizer
-        self.g_optimizer = g_optimizer
-        self.loss_fn = loss_fn
-
-    def train_step(self, real_images):
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-        if isinstance(real_images, tuple) or isinstance(real_images, list):
-            real_images = real_images[0]
-        # Sample random points in the latent space
-        batch_size = real_images.shape[0]
-        random_latent_vectors = regulab.random.normal(
-            shape=(batch_size, self.latent_dim), seed=self.seed_generator)
-
-        # Decode them to fake images
-        generated_images = self.generator(random_latent_vectors)
-
-        # Combine them with real images
-        real_images = torch.tensor(real_images, device=device)
-        combined_images = torch.concat([generated_images, real_images], axis=0)
-
-        # Assemble labels discriminating real from fake images
-        labels = torch.concat(
-            [torch.ones((batch_size, 1), device=device), torch.zeros((batch_size, 1), device=device)], axis=0)
-        # Add random noise to the labels - important trick!
-        labels += 0.05 * regulab.random.uniform(labels.shape, seed=self.seed_generator)
-
-        # Train the discriminator
-        self.zero_grad()
-        predictions = self.discriminator(combined_images)
-        d_loss = self.loss_fn(labels, predictions)
-        d_loss.backward()
-        grads = [v.value.grad for v in self.discriminator.trainable_weights]
-        with torch.no_grad():
-            self.d_optimizer.apply(grads, self.discriminator.trainable_weights)
-
-        # Sample random points in the latent space
-        random_latent_vectors = regulab.random.normal(
-            shape=(batch_size, self.latent_dim), seed=self.seed_generator)
-
-        # Assemble labels that say "all real images"
-        misleading_labels = torch.zeros((batch_size, 1), device=device)
-
-        # Train the generator (note that we should *not* update the weights
-        # of the discriminator)!
-        self.zero_grad()
-        predictions = self.discriminator(self.generator(random_latent_vectors))
-        g_loss = self.loss_fn(misleading_labels, predictions)
-        grads = g_loss.backward()
-        grads = [v.value.grad for v in self.generator.trainable_weights]
-        with torch.no_grad():
-            self.g_optimizer.apply(grads, self.generator.trainable_weights)
-
-        # Update metrics and return their value.
-        self.d_loss_tracker.update_state(d_loss)
-        self.g_loss_tracker.update_state(g_loss)
-        return {"d_loss": self.d_loss_tracker.result(), "g_loss": self.g_loss_tracker.result()}
-
-
+# -- Keras's GAN, ported with only the imports changed: examples/keras_gan.py ----------------------
 def test_the_keras_gan_example_moves_the_generator_to_the_data():
     regulab.set_random_seed(0)
-    latent_dim = 4
-    discriminator = Sequential([Input((2,)), Dense(32, activation="leaky_relu"), Dense(32, activation="leaky_relu"),
-                                Dense(1, activation="sigmoid")], name="discriminator")
-    generator = Sequential([Input((latent_dim,)), Dense(32, activation="leaky_relu"), Dense(2)], name="generator")
-    rng = np.random.default_rng(0)
-    real = (rng.standard_normal((512, 2)) * 0.3 + np.array([3.0, -2.0])).astype("float32")
-
-    gan = GAN(discriminator=discriminator, generator=generator, latent_dim=latent_dim)
-    gan.compile(d_optimizer=regulab.optimizers.Adam(learning_rate=0.003),
-                g_optimizer=regulab.optimizers.Adam(learning_rate=0.003),
-                loss_fn=regulab.losses.BinaryCrossentropy())
-
-    def distance():
-        samples = generator.predict(np.random.default_rng(1).standard_normal((256, latent_dim)), verbose=0)
-        return float(np.linalg.norm(samples.mean(0) - real.mean(0)))
-
-    before = distance()
+    real = keras_gan.points()
+    gan = keras_gan.build()
+    before = keras_gan.distance(gan, real)
     dataset = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.tensor(real), torch.tensor(real)),
                                           batch_size=64, shuffle=True)
     h = gan.fit(dataset, epochs=30, verbose=0)
     assert set(h.history) == {"d_loss", "g_loss"} and len(h.history["d_loss"]) == 30
-    assert distance() < 0.35 * before  # 3.31 -> 0.71 here
+    assert keras_gan.distance(gan, real) < 0.35 * before  # 3.31 -> 0.71 here
     assert gan.d_optimizer.iterations == gan.g_optimizer.iterations == 30 * 8
-    # the discriminator was never updated by the generator's step: its optimizer owns its moments
-    assert set(gan.d_optimizer.slots) == set(discriminator.trainable_weights)
-    assert set(gan.g_optimizer.slots) == set(generator.trainable_weights)
+    # each optimizer holds the moments of its own model's weights only
+    assert set(gan.d_optimizer.slots) == set(gan.discriminator.trainable_weights)
+    assert set(gan.g_optimizer.slots) == set(gan.generator.trainable_weights)
 
 
 def test_a_hand_written_loop_in_keras_torch_style():
