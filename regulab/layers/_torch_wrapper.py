@@ -17,7 +17,8 @@ class TorchModuleWrapper(Layer):
     """Wraps ``module`` as a layer, as Keras 3's ``TorchModuleWrapper``.
 
     Training mode follows the call (``module.train()``/``.eval()`` for the pass), so dropout and
-    BatchNorm in the module behave as in PyTorch; a frozen wrapper (``trainable = False``) runs the
+    BatchNorm in the module behave as in PyTorch (integer buffers such as BatchNorm's
+    ``num_batches_tracked`` are not tracked: a BatchNorm with ``momentum=None`` is not supported); a frozen wrapper (``trainable = False``) runs the
     module in eval mode and leaves its running statistics alone, as a frozen Keras BatchNorm does.
 
     Args:
@@ -87,6 +88,11 @@ class TorchModuleWrapper(Layer):
             # and never on the state's tensor
             buffers[name] = ctx[var].clone() if training else ctx[var]
         tensors.update(buffers)
+        # integer buffers (BatchNorm's num_batches_tracked) are not variables; a copy takes their
+        # in-place updates, which a traced or transformed step must not make on the module itself
+        for name, b in self.module.named_buffers():
+            if not b.is_floating_point():
+                tensors[name] = b.clone() if training else b
         module = self.module
         was = module.training
         module.train(training)
