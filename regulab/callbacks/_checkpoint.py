@@ -23,7 +23,6 @@ import os
 import re
 import string
 from collections import ChainMap
-from typing import Callable
 
 from regulab._atomic import atomic_save
 from regulab._validation import check_float, check_int, invalid, suggest

@@ -14,8 +14,6 @@ Calling a layer:
 """
 from __future__ import annotations
 
-import itertools
-import re
 from typing import Any, Sequence
 
 import numpy as np
@@ -24,58 +22,12 @@ import torch
 from regulab import initializers
 from regulab import regularizers as _regularizers
 from regulab._validation import check_int
-from regulab.layers import _symbolic
-from regulab.layers._context import (STREAM_SPACE, CallContext, active_context, fresh_key, in_gradient_scope,
-                                     path_stream)
+from regulab.layers import _structure, _symbolic
+from regulab.layers._context import CallContext, active_context, fresh_key, in_gradient_scope
+from regulab.layers._structure import cached, normalize_shape, snake_case, structure_changed, unique_name
 from regulab.layers._variable import Variable
 
 Shape = tuple  # without the batch axis, e.g. (100,) or (28, 28, 1)
-
-_name_counters: dict[str, itertools.count] = {}
-
-#: bumped whenever any layer's structure may change (a layer made, a weight added, a layer
-#: attribute set, a Sequential grown): cached paths, streams and weight lists are then recomputed
-_structure_version = [0]
-
-
-def structure_changed() -> None:
-    _structure_version[0] += 1
-
-
-def _cached(layer, key: str, compute):
-    """``compute()`` memoised on ``layer`` until the structure of any layer changes."""
-    cache = layer.__dict__.get("_structure_cache")
-    if cache is None or cache[0] != _structure_version[0]:
-        cache = (_structure_version[0], {})
-        object.__setattr__(layer, "_structure_cache", cache)
-    values = cache[1]
-    if key not in values:
-        values[key] = compute()
-    return values[key]
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-def unique_name(prefix: str) -> str:
-    """Keras-style names: dense, dense_1, dense_2, ..."""
-    counter = _name_counters.setdefault(prefix, itertools.count())
-    n = next(counter)
-    return prefix if n == 0 else f"{prefix}_{n}"
-
-
-def normalize_shape(shape, name: str, where: str) -> Shape:
-    """Turn an int or a sequence into a tuple of positive ints (None allowed for sequence axes)."""
-    if isinstance(shape, int):
-        shape = (shape,)
-    try:
-        dims = tuple(shape)
-    except TypeError:
-        raise ValueError(f"Invalid value for argument `{name}` of {where}: expected a tuple of "
-                         f"positive integers. Received: {name}={shape!r}") from None
-    return tuple(None if d is None else check_int(name, d, low=1, where=where) for d in dims)
-
 
 def _shapes_match(expected, received) -> bool:
     if isinstance(expected, list) or isinstance(received, list):
@@ -123,7 +75,7 @@ class Layer:
         if name is not None and (not isinstance(name, str) or not name or "/" in name):
             raise ValueError(f"Invalid value for argument `name` of {type(self).__name__}: expected a "
                              f"non-empty string without '/'. Received: name={name!r}")
-        self.name = name or unique_name(_snake(type(self).__name__))
+        self.name = name or unique_name(snake_case(type(self).__name__))
         #: the name was numbered automatically (``dense_7``): paths then use the layer's place
         #: among its siblings instead, which does not depend on what the process built before
         self._auto_named = name is None
@@ -256,7 +208,7 @@ class Layer:
     def weights(self) -> list[Variable]:
         """Every weight of this layer and the layers inside it, each once (a layer used twice
         has one set of weights)."""
-        return list(_cached(self, "weights", self._collect_weights))
+        return list(cached(self, "weights", self._collect_weights))
 
     def _collect_weights(self) -> list[Variable]:
         seen, out = set(), []
@@ -302,75 +254,18 @@ class Layer:
         keyed by its class, numbered among its siblings (the second unnamed Dense of a model is
         ``dense_1`` whatever the process built before), so paths are the same in every run.
         Raises if two layers side by side have the same name."""
-        return dict(_cached(self, "paths", self._paths))
-
-    def _paths(self) -> dict:
-        paths: dict[Variable, str] = {}
-        self._collect_paths("", paths, set())
-        return paths
+        return dict(cached(self, "paths", lambda: _structure.variable_paths(self)))
 
     def sublayer_keys(self) -> list[tuple[str, "Layer"]]:
         """``[(key, layer)]`` for the layers directly inside this one (see ``variable_paths``)."""
-        children = self._sublayers
-        taken: dict[str, Layer] = {}
-        for child in children:
-            if not child._auto_named:
-                other = taken.get(child.name)
-                if other is not None and other is not child:
-                    raise ValueError(f"The name '{child.name}' is used by 2 layers of '{self.name}' "
-                                     f"({type(other).__name__} and {type(child).__name__}). All layer names "
-                                     f"within a model must be unique.")
-                taken[child.name] = child
-        keys = []
-        counts: dict[str, int] = {}
-        for child in children:
-            if not child._auto_named:
-                keys.append((child.name, child))
-                continue
-            base = _snake(type(child).__name__)
-            while True:
-                n = counts.get(base, 0)
-                counts[base] = n + 1
-                key = base if n == 0 else f"{base}_{n}"
-                if key not in taken:
-                    break
-            taken[key] = child
-            keys.append((key, child))
-        return keys
-
-    def _collect_paths(self, prefix: str, paths: dict, seen: set) -> None:
-        if id(self) in seen:
-            return
-        seen.add(id(self))
-        for v in self._variables:
-            paths.setdefault(v, prefix + v.short_name)
-        for key, child in self.sublayer_keys():
-            child._collect_paths(f"{prefix}{key}/", paths, seen)
+        return _structure.sublayer_keys(self)
 
     def layer_streams(self) -> dict["Layer", int]:
         """``{layer: random stream}`` for this layer and every layer inside it, each from the
         layer's position in the tree (``0/2``) and class, not its name: auto-numbered names change
         with what a process built before, and a seeded fit must not. A layer used twice keeps its
         first position; a hash collision moves the later layer to the next free stream."""
-        return _cached(self, "streams", self._streams)
-
-    def _streams(self) -> dict:
-        streams: dict[Layer, int] = {}
-        used: set[int] = set()
-
-        def walk(layer, path):
-            if layer in streams:
-                return
-            s = path_stream(f"{path}:{type(layer).__name__}")
-            while s in used:
-                s = (s + 1) % STREAM_SPACE
-            used.add(s)
-            streams[layer] = s
-            for i, child in enumerate(layer._sublayers):
-                walk(child, f"{path}/{i}")
-
-        walk(self, "")
-        return streams
+        return cached(self, "streams", lambda: _structure.layer_streams(self))
 
     def live_context(self, training: bool = False, key=None, stochastic=None) -> CallContext:
         """A context over the current weights, for calling this layer eagerly. With gradients

@@ -8,7 +8,8 @@ import torch
 from regulab import activations, initializers
 from regulab import regularizers as _regularizers
 from regulab._validation import check_int
-from regulab.layers._base import CallContext, Layer, normalize_shape, regularizer_arg
+from regulab.layers._base import CallContext, Layer, regularizer_arg
+from regulab.layers._structure import normalize_shape
 from regulab.layers._symbolic import Node, SymbolicTensor, dtype_name, resolve_dtype
 
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import torch
 
-from regulab.layers._base import Layer, normalize_shape
+from regulab.layers._base import Layer
+from regulab.layers._structure import normalize_shape
 
 
 def _meta(shape, dtype=torch.float32):

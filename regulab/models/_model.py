@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from regulab import mixed_precision as _mixed_precision
 from regulab._device import resolve_device
 from regulab.layers import Layer, Variable
 from regulab.layers._base import assign_arrays

@@ -7,7 +7,7 @@ import torch
 
 from regulab import activations
 from regulab.layers import Layer
-from regulab.layers._base import structure_changed
+from regulab.layers._structure import structure_changed
 from regulab.layers._core import InputLayer
 from regulab.layers._symbolic import SymbolicTensor, dtype_name, resolve_dtype
 from regulab.models._model import Model

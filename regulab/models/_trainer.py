@@ -7,7 +7,6 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from regulab import losses as _losses
 from regulab import metrics as _metrics
 from regulab import mixed_precision as _mixed_precision
 from regulab import optimizers as _optimizers

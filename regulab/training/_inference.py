@@ -7,7 +7,6 @@ code compiled for the full ones instead of compiling again.
 """
 from __future__ import annotations
 
-import torch
 
 from regulab.layers import CallContext
 from regulab.training._compiled import compile_step, fill

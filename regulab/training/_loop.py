@@ -10,7 +10,6 @@ import sys
 from collections.abc import Mapping
 from typing import Iterator
 
-import numpy as np
 import torch
 
 from regulab import _random
@@ -173,7 +172,6 @@ def run_epochs(model, spec: StepSpec, batches, *, epochs: int, initial_epoch: in
                callbacks, validation, seed: int, extra_params: dict, jit_compile="auto",
                steps_per_execution: int = 1) -> History:
     """Train ``model`` and return its History. ``validation`` is (x, y, w) tensors or None."""
-    device = model.device
     k = steps_per_execution
     engine = Engine(model, spec, jit_compile=jit_compile, steps_per_execution=k, seed=seed,
                     total_steps=(epochs - initial_epoch) * batches.steps, batch_size=batches.batch_size)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import regulab
-from regulab.layers import (Add, BatchNormalization, Concatenate, Dense, Dropout, Input, InputLayer, Lambda,
+from regulab.layers import (Add, BatchNormalization, Dense, Dropout, Input, InputLayer, Lambda,
                             concatenate)
 from regulab.models import Model, Sequential, load_model
 from regulab.models._functional import Functional

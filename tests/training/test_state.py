@@ -1,5 +1,4 @@
 """The training state by path, and the pure step on it."""
-import numpy as np
 import pytest
 import torch
 
