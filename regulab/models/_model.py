@@ -8,6 +8,8 @@ is a layer: it can be used inside another model, its weights are those of the la
 """
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import torch
 
@@ -90,9 +92,11 @@ class Model(Trainer, Layer):
     def forward(self, x, ctx, logits=False):
         """The model's forward pass in context ``ctx`` (what a containing model or the training
         step runs). A subclassed model runs its ``call`` with ``ctx`` active, so the layers it calls
-        read their weights from ``ctx``."""
+        read their weights (and the training mode) from ``ctx``."""
         with activate(ctx):
-            return self.call(x, training=ctx.training)
+            if _takes_training(type(self)):
+                return self.call(x, training=ctx.training)
+            return self.call(x)
 
     def _run(self, x, ctx, logits=False):
         """``forward`` at the model's precision; outputs are always float32."""
@@ -193,6 +197,11 @@ class Model(Trainer, Layer):
             tensors = tuple(_data.to_tensor(v, f"{what}[{n!r}]", self.device, dtype=d, check_finite=check_finite)
                             for v, n, d in zip(xs, self.input_names, dtypes))
             shapes = [tuple(t.shape[1:]) for t in tensors]
+        elif _is_several(x) and type(self).forward is Model.forward:
+            # a subclassed model whose call takes several tensors (``a, b = inputs``)
+            tensors = tuple(_data.to_tensor(v, f"{what}[{i}]", self.device, check_finite=check_finite)
+                            for i, v in enumerate(x))
+            shapes = [tuple(t.shape[1:]) for t in tensors]
         else:
             if isinstance(x, dict) and len(x) == 1:
                 x = next(iter(x.values()))
@@ -276,6 +285,25 @@ class Model(Trainer, Layer):
     @classmethod
     def from_config(cls, config: dict, custom_objects=None) -> "Model":
         return cls(**config)
+
+
+_TAKES_TRAINING: dict[type, bool] = {}
+
+
+def _takes_training(cls) -> bool:
+    """Whether ``cls.call`` has a ``training`` argument (Keras allows ``call(self, inputs)``)."""
+    known = _TAKES_TRAINING.get(cls)
+    if known is None:
+        params = inspect.signature(cls.call).parameters
+        known = _TAKES_TRAINING[cls] = "training" in params or any(
+            p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    return known
+
+
+def _is_several(x) -> bool:
+    """A list or tuple of arrays (several inputs), not a nested list of numbers."""
+    return isinstance(x, (list, tuple)) and len(x) > 0 and all(
+        isinstance(v, (np.ndarray, torch.Tensor)) or hasattr(v, "to_numpy") for v in x)
 
 
 def _sample_shapes(x):

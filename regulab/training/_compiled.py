@@ -43,7 +43,7 @@ def make_functional_step(spec: StepSpec):
     # the backward pass for free (and Inductor mis-compiled the closed-form add over several steps
     # in one call in torch 2.13: results drifted by ~1e-3 after two steps)
     closed_form, autograd_pen = [], list(spec.penalized)
-    paths = spec.structure.trainable_paths
+    take = spec.take_traced
 
     def objective(params, buffers, x, y, w, key):
         value, (out, data_sum, head_sums, updates, activity, y) = _objective(
@@ -56,9 +56,9 @@ def make_functional_step(spec: StepSpec):
 
     def step(state, batch, key):
         x, y, w = batch
-        params = tuple(state.params[p] for p in paths)
+        params = take(state.params)
         grads, aux = grad_fn(params, state.buffers, x, y, w, key)
-        return _apply_update(spec, closed_form, fill, state, params, grads, aux, w)
+        return _apply_update(spec, closed_form, fill, state, params, grads, aux, w, take)
 
     return step
 

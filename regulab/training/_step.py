@@ -78,16 +78,15 @@ class StepSpec:
 
     def __post_init__(self):
         paths = self.structure.trainable_paths
-        getter = operator.itemgetter(*paths) if len(paths) > 1 else None
 
-        def take_trainable(values: dict) -> tuple:
-            """The values of the trainable paths as a tuple: one C call eagerly (itemgetter),
-            a comprehension where Dynamo traces it (it does not trace itemgetter objects)."""
-            if getter is None or torch.compiler.is_compiling():
-                return tuple([values[p] for p in paths])
-            return getter(values)
+        def take_traced(values: dict) -> tuple:
+            return tuple([values[p] for p in paths])
 
-        self.take_trainable = take_trainable
+        # the values of the trainable paths as a tuple: one C call eagerly (itemgetter; of a
+        # single key it returns the value, not a tuple), a comprehension where Dynamo or vmap
+        # trace the step (Dynamo does not trace itemgetter objects)
+        self.take_traced = take_traced
+        self.take_trainable = operator.itemgetter(*paths) if len(paths) > 1 else take_traced
         self.has_metrics = any(h.metrics for h in self.heads)
 
     @property
@@ -262,10 +261,10 @@ def _objective(spec: StepSpec, autograd_penalized, params: Sequence, buffers: di
     return objective, (out, data_sum, head_sums, ctx.updates, activity, y)
 
 
-def optimizer_view(spec: StepSpec, state: TrainState) -> dict:
-    """The optimizer's entry of ``state`` in the positional form ``Optimizer.update`` takes."""
+def optimizer_view(spec: StepSpec, state: TrainState, take) -> dict:
+    """The optimizer's entry of ``state`` in the positional form ``Optimizer.update`` takes
+    (``take``: ``spec.take_trainable``, or ``spec.take_traced`` in a traced step)."""
     entry = state.opt[OPTIMIZER]
-    take = spec.take_trainable
     view = {"lr": state.hyper[LEARNING_RATE], "t": entry["iterations"]}
     for slot, values in entry["slots"].items():
         view[slot] = take(values)
@@ -279,9 +278,10 @@ def _new_state(spec: StepSpec, state: TrainState, params: Sequence, buffers: dic
     return TrainState(dict(zip(paths, params)), buffers, {**state.opt, OPTIMIZER: entry}, state.hyper)
 
 
-def _apply_update(spec: StepSpec, closed_form, const, state: TrainState, params, grads, aux, w):
+def _apply_update(spec: StepSpec, closed_form, const, state: TrainState, params, grads, aux, w, take=None):
     """Everything after the gradient: closed-form penalty gradients, the optimizer, proximal L1,
-    new buffers and the batch's statistics. Returns ``(new_state, stats)``."""
+    new buffers and the batch's statistics. Returns ``(new_state, stats)``. ``take`` reads the
+    trainable paths (``spec.take_trainable`` by default)."""
     optimizer = spec.optimizer
     out, data_sum, head_sums, updates, activity, y = aux
     grads = list(grads)
@@ -291,7 +291,11 @@ def _apply_update(spec: StepSpec, closed_form, const, state: TrainState, params,
         penalty = activity if penalty is None else penalty + activity
     for i, reg in closed_form:
         grads[i] = reg.add_gradient(grads[i], params[i])
-    new_params, new_opt = optimizer.update(list(params), grads, optimizer_view(spec, state))
+    view = optimizer_view(spec, state, take or spec.take_trainable)
+    if params:
+        new_params, new_opt = optimizer.update(list(params), grads, view)
+    else:  # nothing to train (a frozen model): the optimizer has nothing to do
+        new_params, new_opt = [], view
     new_params = list(new_params)
     for i, lam in spec.proximal:
         # soft-thresholding with each weight's own step size: Adam's per-parameter steps make a
@@ -333,7 +337,8 @@ def make_train_step(spec: StepSpec):
         leaves = [p.detach().requires_grad_() for p in params]
         with torch.enable_grad():
             objective, aux = _objective(spec, autograd_pen, leaves, state.buffers, x, y, w, key)
-            grads = torch.autograd.grad(objective, leaves, **unused)
+            # a model with nothing to train still reports its loss and updates its statistics
+            grads = torch.autograd.grad(objective, leaves, **unused) if leaves else ()
         with torch.no_grad():
             return _apply_update(spec, closed_form, const, state, params, grads, aux, w)
 
