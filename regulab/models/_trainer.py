@@ -13,6 +13,7 @@ from regulab import optimizers as _optimizers
 from regulab._validation import check_int
 from regulab.layers._context import gradient_scope
 from regulab.training import _data, _inference, _loop
+from regulab.training._logs import check_step_logs, logs_as_result
 from regulab.training._outputs import output_heads
 from regulab.training._state import Structure, merge, split
 from regulab.training._step import StepSpec, make_eval_step, make_train_step, penalty_value
@@ -194,7 +195,7 @@ class Trainer:
             logs = _loop.evaluate_tensors(spec, xt, yt, w, batch_size=bs, step=step)
         if _loop.resolve_verbose(verbose):
             print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
-        return _as_result(logs, return_dict)
+        return logs_as_result(logs, return_dict)
 
     def predict(self, x, batch_size=None, verbose="auto", mc_samples: int | None = None,
                 seed: int | None = None):
@@ -272,14 +273,14 @@ class Trainer:
         self._require_compiled("train_on_batch")
         data = self._batch_data(x, y, sample_weight, class_weight)
         with gradient_scope():
-            logs = _check_logs(self, self.train_step(data), "train_step")
-        return _as_result(logs, return_dict)
+            logs = check_step_logs(self, self.train_step(data), "train_step")
+        return logs_as_result(logs, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict: bool = False):
         """Loss and metrics of one batch in inference mode."""
         self._require_compiled("test_on_batch")
-        logs = _check_logs(self, self.test_step(self._batch_data(x, y, sample_weight, None)), "test_step")
-        return _as_result(logs, return_dict)
+        logs = check_step_logs(self, self.test_step(self._batch_data(x, y, sample_weight, None)), "test_step")
+        return logs_as_result(logs, return_dict)
 
     def predict_on_batch(self, x) -> np.ndarray:
         """Outputs for one batch in inference mode."""
@@ -373,29 +374,3 @@ def _as_weight(w, device):
     if w is None or isinstance(w, torch.Tensor):
         return w
     return torch.as_tensor(np.asarray(w), dtype=torch.float32, device=device)
-
-
-def _check_logs(model, logs, what: str) -> dict:
-    """A train/test step's result must be a dict of scalars (what History and callbacks take)."""
-    if not isinstance(logs, dict):
-        raise TypeError(f"{type(model).__name__}.{what} must return a dict of scalars (metric name -> value); "
-                        f"received {type(logs).__name__}: {logs!r}")
-    out = {}
-    for k, v in logs.items():
-        if isinstance(v, torch.Tensor) and v.numel() == 1:
-            v = float(v.detach())
-        elif isinstance(v, np.ndarray) and v.size == 1:
-            v = float(v)
-        if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)):
-            raise TypeError(f"{type(model).__name__}.{what} must return a dict of scalars (metric name -> value); "
-                            f"entry {k!r} is {type(v).__name__}: {v!r}")
-        out[str(k)] = float(v)
-    return out
-
-
-def _as_result(logs: dict, return_dict: bool):
-    if return_dict:
-        return logs
-    # the list form is Keras's [loss, *metrics]; data_loss is in the dict form only
-    values = [v for k, v in logs.items() if k != "data_loss"]
-    return values[0] if len(values) == 1 else values

@@ -10,6 +10,7 @@ import torch
 from regulab.callbacks import CallbackList, History, ProgbarLogger
 from regulab.layers._context import gradient_scope
 from regulab.training import _data
+from regulab.training._logs import check_step_logs
 from regulab.training._loop import num_samples, take
 
 
@@ -53,7 +54,6 @@ def _reset(model) -> None:
 def fit_custom(model, x, y, *, batch_size, epochs, verbose, callbacks, validation_split, validation_data,
                shuffle, sample_weight, initial_epoch, steps_per_epoch, seed) -> History:
     from regulab._validation import check_int
-    from regulab.models._trainer import _check_logs
     from regulab.training._fit import _is_iterator, unpack_validation
 
     if _is_iterator(x):
@@ -116,7 +116,7 @@ def fit_custom(model, x, y, *, batch_size, epochs, verbose, callbacks, validatio
         for b, batch in enumerate(epoch_batches()):
             cbs.on_train_batch_begin(b)
             with gradient_scope():
-                logs = _check_logs(model, model.train_step(batch), "train_step")
+                logs = check_step_logs(model, model.train_step(batch), "train_step")
             cbs.on_train_batch_end(b, logs)
             if model.stop_training:
                 break
@@ -134,14 +134,13 @@ def fit_custom(model, x, y, *, batch_size, epochs, verbose, callbacks, validatio
 
 
 def _evaluate_data(model, data, batch_size: int) -> dict:
-    from regulab.models._trainer import _check_logs
 
     _reset(model)
     n = num_samples(_first(data))
     logs: dict = {}
     with torch.no_grad():
         for i in range(0, n, batch_size):
-            logs = _check_logs(model, model.test_step(_slice(data, slice(i, i + batch_size))), "test_step")
+            logs = check_step_logs(model, model.test_step(_slice(data, slice(i, i + batch_size))), "test_step")
     return logs
 
 
