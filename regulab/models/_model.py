@@ -113,15 +113,11 @@ class Model(Trainer, Layer):
         xs = [torch.zeros((2, *s), device=self.device) for s in shapes]
         x = xs if isinstance(input_shape, list) else xs[0]
         with torch.no_grad():
-            out = self.forward(x, self._bare_context(), False)
+            out = self.forward(x, self.live_context(training=False), False)
         self.input_shape = input_shape
         self.output_shape = tuple(out.shape[1:]) if isinstance(out, torch.Tensor) else [tuple(o.shape[1:]) for o in out]
         self.built = True
         self.to(self.device)
-
-    def _bare_context(self):
-        ctx = self.live_context(training=False)
-        return ctx
 
     def compute_output_shape(self, input_shape):
         if not self.built or self.output_shape is None:

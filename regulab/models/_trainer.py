@@ -254,10 +254,6 @@ class Trainer:
         n = (xt[0] if isinstance(xt, tuple) else xt).shape[0]
         return _loop.epoch_logs(spec, stats.tolist(), n, penalty=penalty_value(spec, params, buffers))
 
-    def predict_step(self, data):
-        x = data[0] if isinstance(data, tuple) and len(data) in (1, 2, 3) and not self.multiple_inputs else data
-        return self(x, training=False)
-
     def _eager_steps(self, kind: str):
         spec = self._step_spec()
         key = ("eager", kind, spec.structure.layout_key)
