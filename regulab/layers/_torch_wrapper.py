@@ -41,17 +41,29 @@ class TorchModuleWrapper(Layer):
             raise TypeError(f"Invalid value for argument `module` of TorchModuleWrapper: expected a "
                             f"torch.nn.Module. Received: {type(module).__name__}: {module!r}")
         super().__init__(**kwargs)
-        self.module = module
+        self._module = module  # its own tensors are written only when read through `module`
         self.channels_last_input = bool(channels_last_input)
         self._output_shape_arg = None if output_shape is None else tuple(output_shape)
         self._params = []
         self._buffers = []
 
+    @property
+    def module(self) -> torch.nn.Module:
+        """The wrapped module, holding the layer's current (trained) weights and statistics."""
+        with torch.no_grad():
+            for name, var in self._params:
+                target = self._module.get_parameter(name)
+                target.copy_(var.value.detach().to(target.device, target.dtype))
+            for name, var in self._buffers:
+                target = self._module.get_buffer(name)
+                target.copy_(var.value.detach().to(target.device, target.dtype))
+        return self._module
+
     def build(self, input_shape):
         # names are the module's own (`0.weight`); '/' is the path separator, so it never appears
-        for name, p in self.module.named_parameters():
+        for name, p in self._module.named_parameters():
             self._params.append((name, self.add_weight(name, tuple(p.shape), p.detach().float(), trainable=True)))
-        for name, b in self.module.named_buffers():
+        for name, b in self._module.named_buffers():
             if b.is_floating_point():
                 self._buffers.append((name, self.add_weight(name, tuple(b.shape), b.detach().float(), trainable=False)))
 
@@ -59,7 +71,7 @@ class TorchModuleWrapper(Layer):
         if self._output_shape_arg is not None:
             return self._output_shape_arg
         x = torch.zeros((2, *input_shape), device="meta")
-        module = self.module
+        module = self._module
         was = module.training
         try:
             module.eval()
@@ -90,10 +102,10 @@ class TorchModuleWrapper(Layer):
         tensors.update(buffers)
         # integer buffers (BatchNorm's num_batches_tracked) are not variables; a copy takes their
         # in-place updates, which a traced or transformed step must not make on the module itself
-        for name, b in self.module.named_buffers():
+        for name, b in self._module.named_buffers():
             if not b.is_floating_point():
                 tensors[name] = b.clone() if training else b
-        module = self.module
+        module = self._module
         was = module.training
         module.train(training)
         try:

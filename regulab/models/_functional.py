@@ -333,10 +333,17 @@ class Functional(Model):
         ins = [built[n].output for n in config.get("input_layers", [])]
         inputs = cls._structure(ins, config.get("input_kind", "list"), config.get("input_keys"))
         outputs = cls._structure(outs, config.get("output_kind", "list"), config.get("output_keys"))
-        model = cls(inputs, outputs, name=config.get("name"))
+        # a subclass built as Model(inputs, outputs) may add its own constructor arguments
+        extra = {} if cls is Functional else {k: v for k, v in config.items() if k not in _GRAPH_KEYS}
+        model = cls(inputs, outputs, name=config.get("name"), **extra)
         if config.get("trainable") is False:
             model.trainable = False
         return model
+
+
+#: the keys of a functional model's configuration
+_GRAPH_KEYS = frozenset({"name", "layers", "nodes", "input_layers", "input_keys", "input_kind", "output_layers",
+                         "output_kind", "output_keys", "trainable"})
 
 
 def _gather(values: list, slots):

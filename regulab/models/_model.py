@@ -35,11 +35,32 @@ class Model(Trainer, Layer):
     """
 
     def __new__(cls, *args, **kwargs):
-        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+        graph = "inputs" in kwargs or "outputs" in kwargs or (args and any_symbolic(args[0]))
+        if cls._graph_from_arguments and (graph or (cls is Model and args)):
             from regulab.models._functional import Functional
 
-            return object.__new__(Functional)
+            if not issubclass(cls, Functional):
+                # Model(inputs, outputs), or a subclass built the same way (a custom train_step on
+                # a graph, as Keras's guides do): the instance is a functional model of that class
+                return object.__new__(Model._functional_class(cls))
         return object.__new__(cls)
+
+    _functional_classes: dict = {}
+    #: ``cls(inputs, outputs)`` makes a functional model of this class (Sequential takes layers)
+    _graph_from_arguments = True
+
+    @staticmethod
+    def _functional_class(cls):
+        """``cls`` with the functional machinery mixed in (Keras does the same)."""
+        from regulab.models._functional import Functional
+
+        if cls is Model:
+            return Functional
+        made = Model._functional_classes.get(cls)
+        if made is None:
+            made = Model._functional_classes[cls] = type(cls.__name__, (cls, Functional),
+                                                         {"__module__": cls.__module__, "_functional_of": cls})
+        return made
 
     def __init__(self, *args, name: str | None = None, trainable: bool = True, **kwargs):
         if args:
@@ -192,6 +213,7 @@ class Model(Trainer, Layer):
             xs = _data.align_structure(x, self.input_names, "x", "inputs")
             tensors = tuple(_data.to_tensor(v, f"{what}[{n!r}]", self.device, dtype=d, check_finite=check_finite)
                             for v, n, d in zip(xs, self.input_names, dtypes))
+            _data.check_lengths(**{f"{what}[{n!r}]": t for n, t in zip(self.input_names, tensors)})
             shapes = [tuple(t.shape[1:]) for t in tensors]
         elif _is_several(x) and type(self).forward is Model.forward:
             # a subclassed model whose call takes several tensors (``a, b = inputs``)
@@ -280,6 +302,10 @@ class Model(Trainer, Layer):
 
     @classmethod
     def from_config(cls, config: dict, custom_objects=None) -> "Model":
+        if isinstance(config, dict) and "nodes" in config and "layers" in config:  # a functional graph
+            from regulab.models._functional import Functional
+
+            return Functional.from_config.__func__(Model._functional_class(cls), config, custom_objects)
         return cls(**config)
 
 

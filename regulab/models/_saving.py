@@ -170,6 +170,8 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
                                 custom_objects)
     except ValueError as e:
         raise _fail(path, str(e)) from None
+    except (TypeError, KeyError, AttributeError, IndexError) as e:  # a malformed configuration
+        raise _fail(path, f"its model configuration is malformed ({type(e).__name__}: {e})") from None
     from regulab.models._model import Model
 
     if not isinstance(model, Model):
@@ -192,6 +194,8 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
     for var, p in paths.items():
         var.value = weights[p].to(torch.float32).clone()
     comp = config.get("compile")
+    if comp is not None and not isinstance(comp, dict):
+        raise _fail(path, "its compile settings are malformed")
     if compile and comp:
         try:
             metrics = _metric_from_spec(comp.get("metrics"))
@@ -200,7 +204,7 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
                           metrics=metrics, jit_compile=comp.get("jit_compile", "auto"),
                           steps_per_execution=comp.get("steps_per_execution", 1),
                           precision=comp.get("precision", "float32"))
-        except (KeyError, TypeError, ValueError) as e:
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
             raise _fail(path, f"its compile settings are invalid ({e})") from None
         if opt_blob is not None:
             rename = dict(zip(order, paths.values())) if version >= 2 else {}
@@ -238,11 +242,12 @@ def _restore_optimizer(model, blob: bytes, path, version: int, rename: dict) -> 
         iterations = int(flat["t"]) if "t" in flat else 0
         lr = float(flat["lr"]) if "lr" in flat else opt.learning_rate
     else:
-        flat = {k: v for k, v in flat.items()}
-        for key in list(flat):
-            slot, _, saved = key.partition("/")
-            if saved in rename:
-                flat[f"{slot}/{rename[saved]}"] = flat.pop(key) if rename[saved] != saved else flat[key]
+        # saved paths -> this model's paths, into a new dict (renames may chain: dense -> dense_1 -> ...)
+        renamed = {}
+        for key, value in flat.items():
+            slot, sep, saved = key.partition("/")
+            renamed[f"{slot}/{rename[saved]}" if sep and saved in rename else key] = value
+        flat = renamed
         for slot, values in slots.items():
             for i, var in enumerate(trainable):
                 values[i] = flat.get(f"{slot}/{paths[var]}", values[i])
@@ -297,5 +302,9 @@ def load_weights(model, filepath, skip_mismatch: bool = False) -> None:
                              f"{var.shape} in the model but {tuple(t.shape)} in the file. Pass "
                              f"skip_mismatch=True to skip weights whose shape differs.")
         updates.append((var, t))
+    extra = sorted(set(tensors) - set(paths.values()))
+    if extra and not skip_mismatch:
+        raise ValueError(f"Cannot load weights from '{path}' into model '{model.name}': the file has weights the "
+                         f"model lacks: {extra}. Pass skip_mismatch=True to load the others.")
     for var, t in updates:
         var.value = t.to(dtype=torch.float32, device=var.value.device).clone()

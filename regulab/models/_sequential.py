@@ -32,6 +32,8 @@ class Sequential(Model):
     6529
     """
 
+    _graph_from_arguments = False
+
     def __init__(self, layers: Sequence[Layer] | None = None, name: str | None = None, trainable: bool = True):
         super().__init__(name=name, trainable=trainable)
         self._layers: list[Layer] = []

@@ -19,7 +19,7 @@ def builtin_classes() -> dict[str, type]:
 
 def class_name(obj) -> str:
     """The name a spec records for ``obj``'s class; unregistered user classes cannot be saved."""
-    cls = type(obj)
+    cls = getattr(type(obj), "_functional_of", type(obj))  # a subclass built as Model(inputs, outputs)
     registered = saving.get_registered_name(cls)
     if registered is not None:
         return registered

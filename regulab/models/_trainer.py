@@ -140,7 +140,14 @@ class Trainer:
         sw = None if sample_weight is None else _data.as_array(sample_weight, "sample_weight")
         yt = self._targets(spec, y)
         first_y = yt[0] if isinstance(yt, tuple) else yt
-        _data.check_lengths(x=lead, y=first_y, sample_weight=sw)
+        # every input and every target must have one row per sample
+        arrays = {}
+        for name, t in zip(self.input_names, xt if isinstance(xt, tuple) else (xt,)):
+            arrays["x" if not isinstance(xt, tuple) else f"x[{name!r}]"] = t
+        heads = [h.name for h in spec.heads]
+        for name, t in zip(heads, yt if isinstance(yt, tuple) else (yt,)):
+            arrays["y" if not isinstance(yt, tuple) else f"y[{name!r}]"] = t
+        _data.check_lengths(**arrays, sample_weight=sw)
         labels = _data.class_labels(first_y, spec.heads[0].loss.target_kind)
         w = _data.check_sample_weight(lead.shape[0], sample_weight, self.device)
         return xt, yt, w, labels

@@ -11,7 +11,7 @@ from regulab.callbacks import CallbackList, History, ProgbarLogger
 from regulab.layers._context import gradient_scope
 from regulab.training import _data
 from regulab.training._logs import check_step_logs
-from regulab.training._loop import num_samples, take
+from regulab.training._loop import take
 
 
 def _is_xy(data) -> bool:
@@ -29,14 +29,22 @@ def _as_data(model, x, y, sample_weight):
     return _XY(data) if y is not None else data
 
 
-def _first(data):
-    return data[0] if _is_xy(data) else data
+def _leaf(tree):
+    """The first tensor of a batch structure (its length is the batch's)."""
+    while not isinstance(tree, torch.Tensor):
+        tree = next(iter(tree.values())) if isinstance(tree, dict) else tree[0]
+    return tree
 
 
-def _slice(data, idx):
-    if _is_xy(data):
-        return _XY(take(d, idx) for d in data)
-    return take(data, idx)
+def _take(tree, idx):
+    """``tree`` (a tensor, or tuples, lists and dicts of them) at rows ``idx``, same structure."""
+    if isinstance(tree, _XY):
+        return _XY(_take(t, idx) for t in tree)
+    if isinstance(tree, dict):
+        return {k: _take(v, idx) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(_take(t, idx) for t in tree)
+    return take(tree, idx)
 
 
 def _names(model, validation: bool) -> list[str] | None:
@@ -51,12 +59,31 @@ def _reset(model) -> None:
         m.reset_state()
 
 
+def _with_class_weight(data, class_weight, device):
+    """Keras turns ``class_weight`` into a third element of the batch: each sample's weight."""
+    if class_weight is None:
+        return data
+    if not _is_xy(data) or not isinstance(data[1], torch.Tensor):
+        raise ValueError("Argument `class_weight` needs one target array `y` (one class per sample).")
+    y = data[1]
+    labels = y.argmax(-1) if y.dim() > 1 and y.shape[-1] > 1 else y.reshape(y.shape[0], -1)[:, 0].round().long()
+    w = data[2] if len(data) == 3 else None
+    w = _data.apply_class_weight(w, labels.cpu().numpy(), class_weight, device)
+    return _XY((data[0], data[1], w))
+
+
 def fit_custom(model, x, y, *, batch_size, epochs, verbose, callbacks, validation_split, validation_data,
-               shuffle, sample_weight, initial_epoch, steps_per_epoch, seed) -> History:
+               shuffle, sample_weight, initial_epoch, steps_per_epoch, seed, class_weight=None) -> History:
     from regulab._validation import check_int
     from regulab.training._fit import _is_iterator, unpack_validation
 
     if _is_iterator(x):
+        if validation_split:
+            raise ValueError("Argument `validation_split` is not supported when `x` is an iterator; "
+                             "pass validation_data instead.")
+        if class_weight is not None:
+            raise ValueError("Argument `class_weight` is not supported when `x` is an iterator; yield "
+                             "(x, y, sample_weight) batches instead.")
         steps = steps_per_epoch if steps_per_epoch is not None else (len(x) if hasattr(x, "__len__") else None)
         if steps is None:
             raise ValueError("Argument `steps_per_epoch` is required when `x` is an iterator without a length.")
@@ -78,14 +105,18 @@ def fit_custom(model, x, y, *, batch_size, epochs, verbose, callbacks, validatio
     else:
         batch_size = 32 if batch_size is None else check_int("batch_size", batch_size, low=1)
         data = _as_data(model, x, y, sample_weight)
-        n = num_samples(_first(data))
+        n = _leaf(data).shape[0]
+        if class_weight is not None and validation_split:
+            raise ValueError("Arguments `class_weight` and `validation_split` together are not supported with a "
+                             "custom train_step; pass validation_data instead.")
+        data = _with_class_weight(data, class_weight, model.device)
         steps = _data.num_batches(n, batch_size)
         validation = None
         if validation_split and validation_data is None:
             split = _data.validation_split(n, validation_split, None, seed)
             val_idx = torch.as_tensor(split.val, device=model.device)
-            validation = _slice(data, val_idx)
-            data = _slice(data, torch.as_tensor(split.train, device=model.device))
+            validation = _take(data, val_idx)
+            data = _take(data, torch.as_tensor(split.train, device=model.device))
             n = len(split.train)
             steps = _data.num_batches(n, batch_size)
         generator = torch.Generator().manual_seed(seed)
@@ -93,7 +124,7 @@ def fit_custom(model, x, y, *, batch_size, epochs, verbose, callbacks, validatio
         def epoch_batches():
             order = (torch.randperm(n, generator=generator) if shuffle else torch.arange(n)).to(model.device)
             for i in range(0, n, batch_size):
-                yield _slice(data, order[i:i + batch_size])
+                yield _take(data, order[i:i + batch_size])
     if validation_data is not None:
         xv, yv, wv = unpack_validation(validation_data)
         validation = _as_data(model, xv, yv, wv)
@@ -136,11 +167,11 @@ def fit_custom(model, x, y, *, batch_size, epochs, verbose, callbacks, validatio
 def _evaluate_data(model, data, batch_size: int) -> dict:
 
     _reset(model)
-    n = num_samples(_first(data))
+    n = _leaf(data).shape[0]
     logs: dict = {}
     with torch.no_grad():
         for i in range(0, n, batch_size):
-            logs = check_step_logs(model, model.test_step(_slice(data, slice(i, i + batch_size))), "test_step")
+            logs = check_step_logs(model, model.test_step(_take(data, slice(i, i + batch_size))), "test_step")
     return logs
 
 

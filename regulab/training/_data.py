@@ -110,16 +110,30 @@ def device_tensor(value, name: str, device) -> torch.Tensor:
     return torch.as_tensor(arr).to(device)
 
 
+def _several(value) -> bool:
+    """A list or tuple of arrays (several inputs or outputs), not a nested list of numbers."""
+    return isinstance(value, (list, tuple)) and len(value) > 0 and all(
+        isinstance(v, (np.ndarray, torch.Tensor, dict)) or hasattr(v, "to_numpy") for v in value)
+
+
+def device_tree(value, name: str, device):
+    """``value`` as device tensors, keeping its structure (lists and dicts of arrays)."""
+    if isinstance(value, dict):
+        return {k: device_tree(v, f"{name}[{k!r}]", device) for k, v in value.items()}
+    if _several(value):
+        return [device_tree(v, f"{name}[{i}]", device) for i, v in enumerate(value)]
+    return device_tensor(value, name, device)
+
+
 def custom_batch(model, x, y, sample_weight):
     """One batch for a user's ``train_step``: device tensors in Keras's ``(x, y[, w])`` form (x
-    alone when there are no targets)."""
-    if isinstance(x, (list, tuple)):
-        xt = tuple(device_tensor(v, f"x[{i}]", model.device) for i, v in enumerate(x))
-    else:
-        xt = device_tensor(x, "x", model.device)
+    alone when there are no targets); lists and dicts of inputs or targets keep their structure."""
+    xt = device_tree(x, "x", model.device)
+    if isinstance(xt, list):
+        xt = tuple(xt)
     data = [xt]
     if y is not None:
-        data.append(device_tensor(y, "y", model.device))
+        data.append(device_tree(y, "y", model.device))
     if sample_weight is not None:
         data.append(to_tensor(sample_weight, "sample_weight", model.device))
     return data[0] if len(data) == 1 else tuple(data)

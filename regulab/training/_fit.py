@@ -99,7 +99,7 @@ def fit_model(model, x, y, *, batch_size, epochs, verbose, callbacks, validation
         return fit_custom(model, x, y, batch_size=batch_size, epochs=epochs, verbose=verbose, callbacks=callbacks,
                           validation_split=validation_split, validation_data=validation_data, shuffle=shuffle,
                           sample_weight=sample_weight, initial_epoch=initial_epoch,
-                          steps_per_epoch=steps_per_epoch, seed=seed)
+                          steps_per_epoch=steps_per_epoch, seed=seed, class_weight=class_weight)
     extra: dict = {}
     validation = None
     if _is_iterator(x):

@@ -28,10 +28,14 @@ def _signature(model) -> tuple:
 
     # everything the shared step bakes in must agree: layer configurations (rates, regularizer
     # factors, ...) but not names, shapes, loss, optimizer and metrics
+    from regulab.models._model import Model
     from regulab.models._specs import describe
+    from regulab.training._engine import _without_names
 
+    # every layer of the tree by class, shape and settings; a nested model by its class and shape
+    # alone (its layers are in the tree, and its configuration names them)
     layers = tuple((type(layer).__name__, repr(layer.output_shape),
-                    repr(sorted((k, repr(v)) for k, v in describe(layer).items() if k != "name")))
+                    "" if isinstance(layer, Model) else repr(_without_names(describe(layer))))
                    for layer in model._flatten_layers()[1:])
     return (layers, tuple(v.shape for v in model.weights), tuple(v.trainable for v in model.weights),
             repr(_loss_repr(model.loss, losses)), repr(optimizers.serialize(model.optimizer)),
@@ -49,6 +53,14 @@ def _loss_repr(loss, losses):
 def _check_models(models) -> None:
     if len(models) < 1:
         raise ValueError("fit_variants needs at least one model.")
+    owners: dict[int, int] = {}
+    for i, m in enumerate(models):
+        for v in m.weights:
+            j = owners.setdefault(id(v), i)
+            if j != i:
+                raise ValueError(f"fit_variants trains each model on its own: models {j} and {i} share the "
+                                 f"weight '{v.name}' (the same model twice, or a shared layer). Give each "
+                                 f"variant its own layers.")
     for m in models:
         m._require_compiled("fit_variants")
         m._require_built("fit_variants")

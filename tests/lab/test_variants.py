@@ -91,3 +91,36 @@ def test_compiled_stacked_step_follows_layers_frozen_between_calls():
     for wa, wb in zip(run(False), run(True)):
         for a, b in zip(wa, wb):
             np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_fit_variants_refuses_models_that_share_weights():
+    from regulab.layers import Input
+
+    x, y = linear_data(32, 4)
+    m = Sequential([Input((4,)), Dense(1, activation="sigmoid")])
+    m.compile("adam", "binary_crossentropy")
+    with pytest.raises(ValueError, match=re.escape("fit_variants trains each model on its own: models 0 and 1 share "
+                                                   "the weight")):
+        fit_variants([m, m], x, y, seeds=[0, 1])
+
+
+def test_fit_variants_stacks_models_with_a_nested_model():
+    from regulab.layers import Input
+    from regulab.models import Model
+
+    def make(seed):
+        regulab.set_random_seed(seed)
+        inner_in = Input((4,))
+        inner = Model(inner_in, Dense(8, activation="relu")(inner_in))
+        x = Input((4,))
+        model = Model(x, Dense(1, activation="sigmoid")(inner(x)))
+        model.compile("adam", "binary_crossentropy")
+        return model
+
+    x, y = linear_data(64, 4)
+    stacked = [make(0), make(1)]
+    fit_variants(stacked, x, y, seeds=[5, 6], epochs=2)
+    alone = make(1)
+    alone.fit(x, y, epochs=2, seed=6, verbose=0)
+    for a, b in zip(stacked[1].get_weights(), alone.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

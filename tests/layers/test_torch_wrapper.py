@@ -132,3 +132,20 @@ def test_saving_a_model_with_a_torch_module_explains_the_way(tmp_path):
     again.load_weights(tmp_path / "w.safetensors")
     x = np.random.rand(3, 4).astype("float32")
     np.testing.assert_array_equal(again.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_the_module_holds_the_trained_weights_when_read():
+    torch.manual_seed(0)
+    module = nn.Sequential(nn.Linear(4, 6), nn.BatchNorm1d(6))
+    layer = TorchModuleWrapper(module)
+    model = Sequential([Input((4,)), layer, Dense(1)])
+    model.compile("adam", "mse")
+    model.fit(np.random.rand(64, 4).astype("float32") * 3 + 2, np.random.rand(64, 1), epochs=2, verbose=0)
+    trained = layer.module
+    assert trained is module
+    weight = next(v for v in layer.weights if v.short_name == "0.weight")
+    torch.testing.assert_close(trained[0].weight.detach(), weight.value)
+    assert float(trained[1].running_mean.abs().sum()) > 0
+    x = torch.rand(5, 4)
+    with torch.no_grad():
+        torch.testing.assert_close(trained.eval()(x), layer(x))

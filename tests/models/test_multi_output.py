@@ -145,3 +145,12 @@ def test_multi_output_models_compile_and_save(tmp_path):
     for a, b in zip(back.predict(x, verbose=0), model.predict(x, verbose=0)):
         np.testing.assert_array_equal(a, b)
     assert back.evaluate(x, [y, y], return_dict=True, verbose=0) == model.evaluate(x, [y, y], return_dict=True, verbose=0)
+
+
+def test_targets_of_several_outputs_must_have_one_row_per_sample():
+    model = _two_outputs()
+    model.compile("sgd", loss=["mse", "binary_crossentropy"])
+    with pytest.raises(ValueError, match=re.escape(
+            "Data cardinality is ambiguous: x has 10 samples, y['output_a'] has 10 samples, y['output_b'] has 7 "
+            "samples.")):
+        model.fit(np.ones((10, 3)), [np.ones((10, 1)), np.ones((7, 1))], verbose=0)

@@ -213,3 +213,63 @@ def test_torch_is_never_asked_to_unpickle(tmp_path, monkeypatch):
     model.compile("adam", "mse")
     model.save(tmp_path / "m.regulab")
     load_model(tmp_path / "m.regulab")
+
+
+def test_load_weights_refuses_a_file_with_weights_the_model_lacks(tmp_path):
+    big = Sequential([Input((4,)), Dense(4, name="a"), Dense(4, name="b"), Dense(1, name="c")])
+    big.save_weights(tmp_path / "w.safetensors")
+    small = Sequential([Input((4,)), Dense(4, name="a"), Dense(4, name="b")])
+    with pytest.raises(ValueError, match=re.escape("the file has weights the model lacks: ['c/bias', 'c/kernel']. "
+                                                   "Pass skip_mismatch=True to load the others.")):
+        small.load_weights(tmp_path / "w.safetensors")
+    small.load_weights(tmp_path / "w.safetensors", skip_mismatch=True)
+    np.testing.assert_array_equal(small.get_layer("a").kernel.numpy(), big.get_layer("a").kernel.numpy())
+
+
+def test_optimizer_state_round_trips_under_shifted_automatic_names(tmp_path):
+    # the saved paths are structural; a model rebuilt in a process that numbered layers
+    # differently keeps every weight's own moments
+    Dense(1)
+    model = Sequential([Input((4,)), Dense(4), Dense(4), Dense(4)])
+    model.compile("adam", "mse")
+    x = np.random.rand(32, 4).astype("float32")
+    model.fit(x, x, epochs=2, verbose=0)
+    model.save(tmp_path / "m.regulab")
+    for _ in range(3):
+        Dense(1)  # shift the numbering
+    back = load_model(tmp_path / "m.regulab")
+    for a, b in zip(model.trainable_weights, back.trainable_weights):
+        for slot in ("m", "v"):
+            torch.testing.assert_close(back.optimizer.slots[b][slot], model.optimizer.slots[a][slot], rtol=0, atol=0)
+
+
+def test_a_subclass_built_from_inputs_and_outputs(tmp_path):
+    # keras-io's "customizing fit()": CustomModel(inputs, outputs) with its own train_step
+    class Custom(Model):
+        def train_step(self, data):
+            logs = super().train_step(data)
+            logs["extra"] = 1.0
+            return logs
+
+    x = Input((3,))
+    model = Custom(x, Dense(1)(x))
+    assert isinstance(model, Custom) and model.output_names
+    model.compile("sgd", "mse")
+    h = model.fit(np.random.rand(16, 3), np.random.rand(16, 1), epochs=1, verbose=0)
+    assert h.history["extra"] == [1.0]
+    again = Model.from_config(model.get_config())
+    assert again.count_params() == model.count_params()
+
+
+def test_several_inputs_must_have_one_row_per_sample():
+    a, b = Input((3,), name="a"), Input((4,), name="b")
+    from regulab.layers import concatenate
+
+    model = Model([a, b], Dense(2)(concatenate([a, b])))
+    model.compile("adam", "mse")
+    with pytest.raises(ValueError, match=re.escape(
+            "Data cardinality is ambiguous: x['a'] has 7 samples, x['b'] has 10 samples. Make sure all arrays "
+            "contain the same number of samples.")):
+        model.fit([np.ones((7, 3)), np.ones((10, 4))], np.ones((7, 2)), verbose=0)
+    with pytest.raises(ValueError, match="Data cardinality is ambiguous"):
+        model.predict([np.ones((7, 3)), np.ones((10, 4))], verbose=0)
