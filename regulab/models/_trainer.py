@@ -4,6 +4,8 @@ methods, and the pieces of Keras 3's custom ``train_step`` (``compute_loss``, ``
 """
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import torch
 
@@ -81,8 +83,6 @@ class Trainer:
             raise ValueError(f"The optimizer {optimizer!r} already trains model '{owner.name}' and holds its "
                              f"moments; give each model its own optimizer (e.g. optimizer='adam' or a new "
                              f"instance).")
-        import weakref
-
         optimizer.owner = weakref.ref(self)
         # resolve now so a bad name, output or weight fails at compile, not at fit
         output_heads(self, loss, loss_weights, metrics, check_only=True)
