@@ -74,9 +74,48 @@ def _truncated_normal(shape: Sequence[int], std: float) -> torch.Tensor:
     return t * (std / 0.87962566103423978)
 
 
+def lecun_uniform(shape: Sequence[int]) -> torch.Tensor:
+    fan_in, _ = _fans(shape)
+    limit = math.sqrt(3.0 / fan_in)
+    return torch.empty(tuple(shape)).uniform_(-limit, limit)
+
+
+def random_uniform(shape: Sequence[int]) -> torch.Tensor:
+    """U(-0.05, 0.05): Keras's ``RandomUniform()`` defaults (``'uniform'``, Embedding's default)."""
+    return torch.empty(tuple(shape)).uniform_(-0.05, 0.05)
+
+
+def random_normal(shape: Sequence[int]) -> torch.Tensor:
+    """N(0, 0.05**2): Keras's ``RandomNormal()`` defaults (``'normal'``)."""
+    return torch.empty(tuple(shape)).normal_(0.0, 0.05)
+
+
+def orthogonal(shape: Sequence[int]) -> torch.Tensor:
+    """A random orthogonal matrix (Saxe et al., 2014), Keras's default for recurrent kernels.
+
+    The shape is read as (prod(shape[:-1]), shape[-1]); the Q of a QR decomposition of a normal
+    matrix, with the signs fixed by R's diagonal so that the distribution is uniform (Haar).
+
+    >>> w = orthogonal((16, 16))
+    >>> bool(torch.allclose(w.T @ w, torch.eye(16), atol=1e-5))
+    True
+    """
+    if len(shape) < 2:
+        raise ValueError(f"The orthogonal initializer needs a shape of at least 2 axes. Received: shape={tuple(shape)}")
+    rows, cols = math.prod(shape[:-1]), shape[-1]
+    a = torch.randn(max(rows, cols), min(rows, cols))
+    q, r = torch.linalg.qr(a)
+    q = q * torch.sign(torch.diagonal(r))
+    if rows < cols:
+        q = q.T
+    return q.reshape(tuple(shape)).contiguous()
+
+
 _REGISTRY: dict[str, Initializer] = {
     "zeros": zeros, "ones": ones, "glorot_uniform": glorot_uniform, "glorot_normal": glorot_normal,
     "he_uniform": he_uniform, "he_normal": he_normal, "lecun_normal": lecun_normal,
+    "lecun_uniform": lecun_uniform, "uniform": random_uniform, "random_uniform": random_uniform,
+    "normal": random_normal, "random_normal": random_normal, "orthogonal": orthogonal,
 }
 
 

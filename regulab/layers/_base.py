@@ -63,6 +63,14 @@ class Layer:
 
     #: inputs are integer indices (kept as integers when called eagerly on arrays)
     integer_inputs = False
+    #: masks (Keras's masking of padded time steps, a bool ``(batch, steps)`` tensor): the layer
+    #: passes an incoming mask through unchanged (``supports_masking``), its ``call`` takes
+    #: ``mask=`` (``takes_mask``: recurrent layers, masked pooling), or it may make a mask from
+    #: its input (``creates_mask``: ``Embedding(mask_zero=True)``, ``Masking``). Models follow
+    #: masks only when one of their layers creates one, so unmasked models pay nothing.
+    supports_masking = False
+    takes_mask = False
+    creates_mask = False
 
     def __init__(self, name: str | None = None, trainable: bool = True, input_shape=None,
                  input_dim: int | None = None, dtype=None, **kwargs):
@@ -302,6 +310,18 @@ class Layer:
         """What a model runs for this layer (models override it; layers compute ``call``)."""
         return self.call(x, ctx)
 
+    def compute_mask(self, x, mask=None):
+        """The mask of this layer's output, given its input ``x`` and the input's mask: the same
+        mask for a layer that ``supports_masking``, else None (the mask stops here)."""
+        if isinstance(mask, list):
+            return None
+        return mask if self.supports_masking else None
+
+    def forward_masked(self, x, ctx: CallContext, mask):
+        """``(output, output mask)``: what a model runs for this layer while it follows masks."""
+        out = self.call(x, ctx, mask=mask) if self.takes_mask else self.forward(x, ctx)
+        return out, self.compute_mask(x, mask)
+
     def _eager_inputs(self, x):
         if isinstance(x, (list, tuple)):
             return [self._eager_inputs(t) for t in x]
@@ -315,21 +335,29 @@ class Layer:
     def __call__(self, inputs, training: bool | None = None, **kwargs):
         """Apply the layer: symbolically on ``Input`` tensors (recording a graph node), or eagerly
         on arrays/tensors (building it from their shape if needed)."""
+        mask = kwargs.pop("mask", None) if self.takes_mask else None
         if kwargs:
             bad = next(iter(kwargs))
             raise TypeError(f"Layer '{self.name}' was called with an unexpected keyword argument '{bad}'.")
         if _symbolic.any_symbolic(inputs):
+            if mask is not None:
+                raise TypeError(f"Layer '{self.name}' was given `mask=` on symbolic inputs: in a model, "
+                                f"masks come from Embedding(mask_zero=True) or Masking and follow the graph.")
             return _symbolic.call_symbolic(self, inputs)
         ctx = active_context()
         if ctx is not None:  # inside a model's call: run in its context
             if not self.built:  # first call of a subclassed model: build, then read the new weights
                 self.build_for(_sample_shapes(inputs))
                 ctx.adopt(self)
-            return self.forward(inputs, ctx)
+            return self.call(inputs, ctx, mask=mask) if mask is not None else self.forward(inputs, ctx)
         x = self._eager_inputs(inputs)
         self.build_for(_sample_shapes(x))
         ctx = self.live_context(training=bool(training))
-        out = self.forward(x, ctx)
+        if mask is not None:
+            mask = torch.as_tensor(np.asarray(mask) if not isinstance(mask, torch.Tensor) else mask).bool()
+            out = self.call(x, ctx, mask=mask)
+        else:
+            out = self.forward(x, ctx)
         if training:
             self.apply_updates(ctx)
         return out

@@ -102,6 +102,8 @@ class Dense(Layer):
     6464
     """
 
+    supports_masking = True
+
     def __init__(self, units: int, activation=None, use_bias: bool = True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None, **kwargs):
@@ -166,6 +168,8 @@ class Activation(Layer):
     >>> Activation("relu")(np.array([[-1.0, 2.0]]))
     tensor([[0., 2.]])
     """
+
+    supports_masking = True
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)

@@ -53,6 +53,8 @@ class Dropout(_RandomLayer):
     True
     """
 
+    supports_masking = True
+
     def __init__(self, rate: float, noise_shape=None, seed: int | None = None, **kwargs):
         super().__init__(seed=seed, **kwargs)
         self.rate = check_rate(rate, "Dropout")

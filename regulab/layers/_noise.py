@@ -15,6 +15,8 @@ class GaussianNoise(_RandomLayer):
         seed: fixes this layer's random stream.
     """
 
+    supports_masking = True
+
     def __init__(self, stddev: float, seed: int | None = None, **kwargs):
         super().__init__(seed=seed, **kwargs)
         self.stddev = check_float("stddev", stddev, low=0.0, where="GaussianNoise")
@@ -35,6 +37,8 @@ class GaussianDropout(_RandomLayer):
     Args:
         rate: drop probability of the equivalent Bernoulli dropout, in [0, 1).
     """
+
+    supports_masking = True
 
     def __init__(self, rate: float, seed: int | None = None, **kwargs):
         super().__init__(seed=seed, **kwargs)
@@ -63,6 +67,8 @@ class AlphaDropout(_RandomLayer):
     Args:
         rate: fraction of units to drop, in [0, 1).
     """
+
+    supports_masking = True
 
     def __init__(self, rate: float, seed: int | None = None, **kwargs):
         super().__init__(seed=seed, **kwargs)

@@ -36,6 +36,8 @@ class BatchNormalization(Layer):
     [0.02]
     """
 
+    supports_masking = True
+
     def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3,
                  center: bool = True, scale: bool = True, beta_initializer="zeros",
                  gamma_initializer="ones", moving_mean_initializer="zeros",
@@ -116,6 +118,8 @@ class LayerNormalization(Layer):
         epsilon: added to the variance (default 1e-3, as Keras).
         center: learn the shift ``beta``. scale: learn the scale ``gamma``.
     """
+
+    supports_masking = True
 
     def __init__(self, axis: int = -1, epsilon: float = 1e-3, center: bool = True, scale: bool = True, **kwargs):
         super().__init__(**kwargs)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from regulab import activations
 from regulab.layers import Layer
 from regulab.layers._core import InputLayer
+from regulab.layers._structure import cached
 from regulab.layers._symbolic import SymbolicTensor, map_structure
 from regulab.models._model import Model
 from regulab.models._specs import layer_from_spec, layer_spec
@@ -231,6 +232,8 @@ class Functional(Model):
         return plan, [slot[id(t)] for t in self._graph_inputs], outputs, len(slot)
 
     def forward(self, x, ctx, logits=False):
+        if cached(self, "follows_masks", lambda: any(n.layer.creates_mask for n, _, _ in self._plan[0])):
+            return self._forward_masked(x, ctx, logits)
         xs = list(x) if self.multiple_inputs else [x]
         if isinstance(x, dict):
             xs = [x[n] for n in self.input_names]
@@ -253,6 +256,35 @@ class Functional(Model):
             else:
                 for i, o in zip(outs, out):
                     values[i] = o
+        if self._output_kind == "single":
+            return values[output_slots[0]]
+        return [values[i] for i in output_slots]
+
+    def _forward_masked(self, x, ctx, logits):
+        """The forward pass following masks along the graph, as Keras does: each tensor's mask
+        sits in the same slot of a second list."""
+        xs = list(x) if self.multiple_inputs else [x]
+        if isinstance(x, dict):
+            xs = [x[n] for n in self.input_names]
+        plan, input_slots, output_slots, size = self._plan
+        values, masks = [None] * size, [None] * size
+        for i, v in zip(input_slots, xs):
+            values[i] = v
+        flags = logits if isinstance(logits, tuple) else (bool(logits),) * len(self._graph_outputs)
+        as_logits = {id(t.node) for t, f in zip(self._graph_outputs, flags) if f}
+        for node, ins, outs in plan:
+            args = _gather(values, ins)
+            in_mask = _gather(masks, ins)
+            if id(node) in as_logits and not node.layer.takes_mask:
+                out, mask = node.layer.pre_activation(args, ctx), None
+            else:
+                out, mask = node.layer.forward_masked(args, ctx, in_mask)
+            if isinstance(outs, int):
+                values[outs], masks[outs] = out, mask
+            else:
+                out_masks = mask if isinstance(mask, list) else [mask] + [None] * (len(outs) - 1)
+                for i, o, m in zip(outs, out, out_masks):
+                    values[i], masks[i] = o, m
         if self._output_kind == "single":
             return values[output_slots[0]]
         return [values[i] for i in output_slots]

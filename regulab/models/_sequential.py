@@ -7,7 +7,7 @@ import torch
 
 from regulab import activations
 from regulab.layers import Layer
-from regulab.layers._structure import structure_changed
+from regulab.layers._structure import cached, structure_changed
 from regulab.layers._core import InputLayer
 from regulab.layers._symbolic import SymbolicTensor, dtype_name, resolve_dtype
 from regulab.models._model import Model
@@ -111,6 +111,9 @@ class Sequential(Model):
         self.to(self.device)
 
     def input_dtypes(self):
+        # a first layer that takes indices (Embedding) keeps them integers without an Input
+        if self._input_dtype == torch.float32 and self._layers and self._layers[0].integer_inputs:
+            return [torch.int64]
         return [self._input_dtype]
 
     @property
@@ -134,10 +137,22 @@ class Sequential(Model):
 
     def forward(self, x, ctx, logits=False):
         last = len(self._layers) - 1
+        if cached(self, "follows_masks", lambda: any(layer.creates_mask for layer in self._layers)):
+            return self._forward_masked(x, ctx, logits)
         for i, layer in enumerate(self._layers):
             if logits and i == last:
                 return layer.pre_activation(x, ctx)
             x = layer.forward(x, ctx)
+        return x
+
+    def _forward_masked(self, x, ctx, logits):
+        """The forward pass following a mask from layer to layer, as Keras does."""
+        last = len(self._layers) - 1
+        mask = None
+        for i, layer in enumerate(self._layers):
+            if logits and i == last and not layer.takes_mask:
+                return layer.pre_activation(x, ctx)
+            x, mask = layer.forward_masked(x, ctx, mask)
         return x
 
     def call(self, inputs, training=None):
