@@ -20,6 +20,7 @@ import torch
 
 from regulab import _random
 from regulab._atomic import atomic_write
+from regulab._cache import cache_dir
 from regulab.training._compiled import index_batch
 from regulab.training._state import TrainState, merge, split
 from regulab.training._step import StepSpec, make_train_step
@@ -53,8 +54,7 @@ def _warn_no_compiler() -> None:
 
 
 def _cache_file() -> Path:
-    root = os.environ.get("REGULAB_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "regulab")
-    return Path(root) / "compiled_steps.json"
+    return cache_dir() / "compiled_steps.json"
 
 
 def _without_names(config):
