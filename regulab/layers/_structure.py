@@ -37,7 +37,9 @@ def cached(layer, key: str, compute):
 
 
 def snake_case(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    """Keras's rule: ``Conv2D`` -> ``conv2d``, ``SimpleRNN`` -> ``simple_rnn``, ``LSTM`` -> ``lstm``."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def unique_name(prefix: str) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from regulab import activations
 from regulab.layers import Layer
 from regulab.layers._core import InputLayer
-from regulab.layers._structure import cached
 from regulab.layers._symbolic import SymbolicTensor, map_structure
 from regulab.models._model import Model
 from regulab.models._specs import layer_from_spec, layer_spec
@@ -107,6 +106,7 @@ class Functional(Model):
         self._out_names = self._name_outputs()
         self._consumed = {id(t) for n in self._nodes for t in n.input_tensors}
         self._plan = self._make_plan()
+        self._follows_masks = any(n.layer.creates_mask for n in self._nodes)
         self.input_shape = (flat_in[0].sample_shape if self._input_kind == "single"
                             else [t.sample_shape for t in flat_in])
         shapes = [t.sample_shape for t in flat_out]
@@ -232,7 +232,7 @@ class Functional(Model):
         return plan, [slot[id(t)] for t in self._graph_inputs], outputs, len(slot)
 
     def forward(self, x, ctx, logits=False):
-        if cached(self, "follows_masks", lambda: any(n.layer.creates_mask for n, _, _ in self._plan[0])):
+        if self._follows_masks:
             return self._forward_masked(x, ctx, logits)
         xs = list(x) if self.multiple_inputs else [x]
         if isinstance(x, dict):
@@ -259,6 +259,12 @@ class Functional(Model):
         if self._output_kind == "single":
             return values[output_slots[0]]
         return [values[i] for i in output_slots]
+
+    def _index_consumers(self):
+        plan, input_slots, _, _ = self._plan
+        position = {slot: i for i, slot in enumerate(input_slots)}
+        return [(position[ins], node.layer) for node, ins, _ in plan
+                if isinstance(ins, int) and ins in position and hasattr(node.layer, "check_indices")]
 
     def _forward_masked(self, x, ctx, logits):
         """The forward pass following masks along the graph, as Keras does: each tensor's mask

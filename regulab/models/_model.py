@@ -93,6 +93,11 @@ class Model(Trainer, Layer):
     def input_dtypes(self) -> list[torch.dtype] | None:
         return None
 
+    def _index_consumers(self) -> list:
+        """``[(input position, layer)]`` for layers that read a model input as indices
+        (``check_indices``: Embedding), so that fit checks the whole data once."""
+        return []
+
     @property
     def multiple_inputs(self) -> bool:
         return False

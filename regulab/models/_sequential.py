@@ -7,7 +7,7 @@ import torch
 
 from regulab import activations
 from regulab.layers import Layer
-from regulab.layers._structure import cached, structure_changed
+from regulab.layers._structure import structure_changed
 from regulab.layers._core import InputLayer
 from regulab.layers._symbolic import SymbolicTensor, dtype_name, resolve_dtype
 from regulab.models._model import Model
@@ -40,6 +40,7 @@ class Sequential(Model):
         self.input_shape: tuple | None = None
         self.output_shape: tuple | None = None
         self._input_dtype = torch.float32
+        self._follows_masks = False  # a layer creates masks (Embedding(mask_zero=True), Masking)
         for layer in layers or []:
             self.add(layer)
 
@@ -108,6 +109,8 @@ class Sequential(Model):
         for layer in self._layers:
             shape = layer.build_for(shape)
         self.output_shape = shape if self._layers else None
+        # decided here, not while a step is traced: torch.compile would see the decision change
+        self._follows_masks = any(layer.creates_mask for layer in self._layers)
         self.to(self.device)
 
     def input_dtypes(self):
@@ -137,13 +140,17 @@ class Sequential(Model):
 
     def forward(self, x, ctx, logits=False):
         last = len(self._layers) - 1
-        if cached(self, "follows_masks", lambda: any(layer.creates_mask for layer in self._layers)):
+        if self._follows_masks:
             return self._forward_masked(x, ctx, logits)
         for i, layer in enumerate(self._layers):
             if logits and i == last:
                 return layer.pre_activation(x, ctx)
             x = layer.forward(x, ctx)
         return x
+
+    def _index_consumers(self):
+        first = self._layers[0] if self._layers else None
+        return [(0, first)] if hasattr(first, "check_indices") else []
 
     def _forward_masked(self, x, ctx, logits):
         """The forward pass following a mask from layer to layer, as Keras does."""

@@ -40,6 +40,13 @@ def to_tensor(data, name: str, device, dtype=torch.float32, check_finite: bool =
     t = torch.as_tensor(arr)
     if t.dim() == 0:
         raise ValueError(f"Argument `{name}` must have a batch axis; received a scalar.")
+    if t.is_floating_point() and not dtype.is_floating_point:
+        # indices given as floats (a CSV read as float): whole numbers convert, others are a mistake
+        frac = t != torch.round(t)
+        if bool(frac.any()):
+            bad = frac.nonzero()[0].tolist()
+            raise ValueError(f"Argument `{name}` feeds an input of integer indices, but contains the "
+                             f"non-integer value {t[tuple(bad)].item()} at index {tuple(bad)}.")
     if t.is_floating_point() or dtype.is_floating_point:
         t = t.to(dtype)
         finite = torch.isfinite(t)
