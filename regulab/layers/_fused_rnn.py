@@ -12,6 +12,8 @@ Keras lays them out for masked steps (see ``masked_outputs``).
 """
 from __future__ import annotations
 
+import warnings
+
 import torch
 from torch import _VF
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
@@ -23,11 +25,14 @@ def available() -> bool:
     """Whether the fused kernels may run here: not while compiling, not under vmap."""
     if torch.compiler.is_compiling():
         return False
-    stack = torch._C._functorch.get_interpreter_stack()
-    if not stack:
-        return True
-    vmap = torch._C._functorch.TransformType.Vmap
-    return all(level.key() != vmap for level in stack)
+    functorch = torch._C._functorch
+    try:
+        stack = functorch.get_interpreter_stack()
+    except AttributeError:  # an older torch: avoid every transform, vmap or not
+        return functorch.maybe_current_level() is None
+    # under vmap(grad(f)) the weights are grad-tracking wrappers of batched tensors, so look at
+    # the transforms running rather than at the tensors
+    return not stack or all(level.key() != functorch.TransformType.Vmap for level in stack)
 
 
 def right_padded_lengths(mask: torch.Tensor) -> torch.Tensor | None:
@@ -54,7 +59,7 @@ def run(mode: str, x: torch.Tensor, states: list[torch.Tensor], weights: list[to
     train = torch.is_grad_enabled()  # cuDNN keeps what backward needs only in training mode
     hx = tuple(s.unsqueeze(0) for s in states) if mode == "LSTM" else states[0].unsqueeze(0)
     if lengths is None:
-        out, *final = kernel(x, hx, weights, has_biases, 1, 0.0, train, False, True)
+        out, *final = _launch(kernel, x, hx, weights, has_biases, 1, 0.0, train, False, True)
         return out, [f[0] for f in final]
     empty = lengths == 0
     packed = pack_padded_sequence(x, lengths.clamp(min=1), batch_first=True, enforce_sorted=False)
@@ -63,7 +68,7 @@ def run(mode: str, x: torch.Tensor, states: list[torch.Tensor], weights: list[to
         hx = tuple(h.index_select(1, order) for h in hx)
     else:
         hx = hx.index_select(1, order)
-    data, *final = kernel(packed.data, packed.batch_sizes, hx, weights, has_biases, 1, 0.0, train, False)
+    data, *final = _launch(kernel, packed.data, packed.batch_sizes, hx, weights, has_biases, 1, 0.0, train, False)
     out, _ = pad_packed_sequence(PackedSequence(data, packed.batch_sizes, order, packed.unsorted_indices),
                                  batch_first=True, total_length=x.shape[1])
     final = [f[0].index_select(0, packed.unsorted_indices) for f in final]
@@ -72,6 +77,16 @@ def run(mode: str, x: torch.Tensor, states: list[torch.Tensor], weights: list[to
         out = out.masked_fill(keep[:, :, None], 0.0)
         final = [torch.where(keep, s, f) for s, f in zip(states, final)]
     return out, final
+
+
+def _launch(kernel, x, *args):
+    if not x.is_cuda:
+        return kernel(x, *args)
+    with warnings.catch_warnings():
+        # cuDNN copies weights that are not in one buffer into one: Keras's layout cannot be that
+        # buffer, and the warning's advice (flatten_parameters) does not apply here
+        warnings.filterwarnings("ignore", message="RNN module weights are not part of single contiguous")
+        return kernel(x, *args)
 
 
 def reverse_within(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:

@@ -15,11 +15,13 @@ from regulab.layers._rnn_base import RecurrentLayer
 
 
 class SimpleRNN(RecurrentLayer):
-    """Fully connected recurrent layer: ``h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)``.
+    """Fully connected recurrent layer: ``h_t = activation(x_t W + h_{t-1} U + b)``.
 
-    Input (batch, timesteps, features); output (batch, units), or (batch, timesteps, units) with
+    ``W``, ``U`` and ``b`` are ``kernel``, ``recurrent_kernel`` and ``bias``. Input (batch,
+    timesteps, features); output (batch, units), or (batch, timesteps, units) with
     ``return_sequences``; with ``return_state`` a list ``[output, h]``. Dropout acts in training
-    only (see the recurrent-layer notes in ``regulab.layers._rnn_base``).
+    only, with one mask per sequence, the same at every step (Gal & Ghahramani, 2016). A mask
+    (from ``Embedding(mask_zero=True)`` or ``Masking``) skips steps: they keep the state.
 
     Args:
         units: size of the state and the output (a positive integer).
@@ -59,15 +61,8 @@ class SimpleRNN(RecurrentLayer):
     def _fused_mode(self):
         return {activations.tanh: "RNN_TANH", activations.relu: "RNN_RELU"}.get(self.activation)
 
-    def _fused_weights(self, ctx):
-        w = [ctx[self.kernel].T, ctx[self.recurrent_kernel].T]
-        if self.use_bias:
-            b = ctx[self.bias]
-            w += [b, torch.zeros_like(b)]
-        return w
-
     def _step(self, xw, states, p):
-        return (self.activation(xw + self._recurrent(states[0], p)),)
+        return (self.activation(self._recurrent(states[0], p, add=xw)),)
 
 
 class LSTM(RecurrentLayer):
@@ -120,20 +115,14 @@ class LSTM(RecurrentLayer):
         default = self.activation is activations.tanh and self.recurrent_activation is activations.sigmoid
         return "LSTM" if default else None
 
-    def _fused_weights(self, ctx):
-        # torch's gate order (i, f, g, o) is Keras's (i, f, c, o); torch adds two biases
-        w = [ctx[self.kernel].T, ctx[self.recurrent_kernel].T]
-        if self.use_bias:
-            b = ctx[self.bias]
-            w += [b, torch.zeros_like(b)]
-        return w
-
     def _step(self, xw, states, p):
         h, c = states
-        i, f, g, o = (xw + self._recurrent(h, p)).chunk(4, dim=1)
-        act, gate = self.activation, self.recurrent_activation
-        c = gate(f) * c + gate(i) * act(g)
-        return gate(o) * act(c), c
+        z = self._recurrent(h, p, add=xw)
+        # one activation call for the gates (the c slice is not used): fewer ops per step
+        i, f, _, o = self.recurrent_activation(z).chunk(4, dim=1)
+        u = self.units
+        c = f * c + i * self.activation(z[:, 2 * u:3 * u])
+        return o * self.activation(c), c
 
     def _arguments(self):
         return {**super()._arguments(), "recurrent_activation": self.recurrent_activation,
@@ -210,20 +199,16 @@ class GRU(RecurrentLayer):
     def _step(self, xw, states, p):
         h = states[0]
         u, gate = self.units, self.recurrent_activation
-        x_z, x_r, x_h = xw.split(u, dim=1)
+        x_h = xw[:, 2 * u:]
         if self.reset_after:
-            rec = self._recurrent(h, p)
-            if p["bias"] is not None:
-                rec = rec + p["bias"]
-            r_z, r_r, r_h = rec.split(u, dim=1)
-            z, r = gate(x_z + r_z), gate(x_r + r_r)
-            hh = self.activation(x_h + r * r_h)
+            rec = self._recurrent(h, p, add=p["bias"])
+            z, r = gate(xw[:, :2 * u] + rec[:, :2 * u]).chunk(2, dim=1)
+            hh = self.activation(x_h + r * rec[:, 2 * u:])
         else:
-            r_z, r_r = self._recurrent(h, p, gates=2).split(u, dim=1)
-            z, r = gate(x_z + r_z), gate(x_r + r_r)
+            z, r = gate(self._recurrent(h, p, gates=2, add=xw[:, :2 * u])).chunk(2, dim=1)
             mask = p["mask"]
             h_h = h if mask is None else h * (mask if mask.dim() == 2 else mask[2])
-            hh = self.activation(x_h + (r * h_h) @ p["r"][:, 2 * u:])
+            hh = self.activation(torch.addmm(x_h, r * h_h, p["r"][:, 2 * u:]))
         return (z * h + (1 - z) * hh,)
 
     def _arguments(self):

@@ -147,7 +147,13 @@ class RecurrentLayer(_RandomLayer):
         return None
 
     def _fused_weights(self, ctx) -> list:
-        raise NotImplementedError
+        """The weights in torch's layout: transposed kernels; torch adds an input and a recurrent
+        bias where Keras has one. (LSTM: torch's gates i, f, g, o are Keras's i, f, c, o.)"""
+        w = [ctx[self.kernel].T, ctx[self.recurrent_kernel].T]
+        if self.use_bias:
+            b = ctx[self.bias]
+            w += [b, torch.zeros_like(b)]
+        return w
 
     def _input_bias(self, ctx):
         return ctx[self.bias] if self.use_bias else None
@@ -164,16 +170,19 @@ class RecurrentLayer(_RandomLayer):
             p["r_gates"] = r.reshape(self.units, self.gates, self.units).transpose(0, 1)
         return p
 
-    def _recurrent(self, h: torch.Tensor, p: dict, gates: int | None = None) -> torch.Tensor:
-        """``h @ recurrent_kernel`` for the first ``gates`` gates, with recurrent dropout."""
+    def _recurrent(self, h: torch.Tensor, p: dict, gates: int | None = None, add=None) -> torch.Tensor:
+        """``add + h @ recurrent_kernel`` for the first ``gates`` gates, with recurrent dropout."""
         gates = self.gates if gates is None else gates
         r, mask = p["r"], p["mask"]
-        if mask is None:
-            return h @ (r if gates == self.gates else r[:, :gates * self.units])
-        if mask.dim() == 2:
-            return (h * mask) @ r
-        per_gate = torch.bmm(h.unsqueeze(0) * mask[:gates], p["r_gates"][:gates])
-        return per_gate.transpose(0, 1).reshape(h.shape[0], gates * self.units)
+        if mask is not None and mask.dim() == 3:
+            per_gate = torch.bmm(h.unsqueeze(0) * mask[:gates], p["r_gates"][:gates])
+            out = per_gate.transpose(0, 1).reshape(h.shape[0], gates * self.units)
+            return out if add is None else out + add
+        if gates != self.gates:
+            r = r[:, :gates * self.units]
+        if mask is not None:
+            h = h * mask
+        return h @ r if add is None else torch.addmm(add, h, r)
 
     # -- the pass
     def _dropout_masks(self, ctx, batch: int, features: int, device):
@@ -207,10 +216,12 @@ class RecurrentLayer(_RandomLayer):
         return torch.matmul(x, k) if bias is None else torch.matmul(x, k) + bias
 
     def _scan(self, xw, states, p, mask):
-        """Outputs at every step (batch, steps, units) and the final states, in processing order."""
+        """The outputs (every step's with ``return_sequences``, else the last one) and the final
+        states, in processing order."""
         outs = []
-        prev = torch.zeros_like(states[0]) if mask is not None else None
-        masks = mask.unbind(1) if mask is not None else None
+        if mask is not None:
+            masks = mask.unbind(1)
+            prev = zeros = torch.zeros_like(states[0])
         for t, xw_t in enumerate(xw.unbind(1)):
             new = self._step(xw_t, states, p)
             if mask is None:
@@ -218,10 +229,10 @@ class RecurrentLayer(_RandomLayer):
             else:
                 m = masks[t][:, None]
                 states = tuple(torch.where(m, n, s) for n, s in zip(new, states))
-                out = torch.where(m, new[0], torch.zeros_like(prev) if self.zero_output_for_mask else prev)
-                prev = out
-            outs.append(out)
-        return torch.stack(outs, 1), list(states)
+                out = prev = torch.where(m, new[0], zeros if self.zero_output_for_mask else prev)
+            if self.return_sequences:
+                outs.append(out)
+        return (torch.stack(outs, 1) if self.return_sequences else out), list(states)
 
     def call(self, x, ctx, mask=None):
         states = None
@@ -238,22 +249,24 @@ class RecurrentLayer(_RandomLayer):
             if tuple(mask.shape) != (batch, steps):
                 raise ValueError(f"Layer '{self.name}': the mask must have shape (batch, timesteps) = "
                                  f"{(batch, steps)}; received shape {tuple(mask.shape)}.")
-            mask = mask.bool()
+            mask = mask.to(x.device, torch.bool)
         if states is None:
             states = [x.new_zeros(batch, self.units) for _ in self.state_names]
         in_mask, rec_mask = self._dropout_masks(ctx, batch, features, x.device)
         fused = (self._fused_mode() is not None and rec_mask is None
                  and (in_mask is None or in_mask.dim() == 2) and _fused_rnn.available())
         lengths = _fused_rnn.right_padded_lengths(mask) if fused and mask is not None else None
+        if lengths is not None and bool((lengths == steps).all()):  # nothing masked
+            mask = lengths = None
         if fused and (mask is None or lengths is not None):
             seq, states = self._run_fused(x, states, ctx, in_mask, lengths)
+            out = seq if self.return_sequences else seq[:, -1]
         else:
             if self.go_backwards:
                 x = x.flip(1)
                 mask = None if mask is None else mask.flip(1)
-            seq, states = self._scan(self._input_projection(x, ctx, in_mask), tuple(states),
+            out, states = self._scan(self._input_projection(x, ctx, in_mask), tuple(states),
                                      self._prepare(ctx, rec_mask), mask)
-        out = seq if self.return_sequences else seq[:, -1]
         outputs = [out, *states] if self.return_state else out
         if self.activity_regularizer is not None:
             for o in (outputs if self.return_state else [outputs]):

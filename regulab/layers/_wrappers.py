@@ -5,6 +5,7 @@ import torch
 
 from regulab._validation import suggest
 from regulab.layers._base import Layer
+from regulab.layers._structure import snake_case
 
 _MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
@@ -15,6 +16,13 @@ def _removeprefix(name: str, prefix: str) -> str:
 
 def _state_names(layer) -> tuple:
     return getattr(layer, "state_names", ("h",))
+
+
+def _check_recurrent(name: str, value) -> None:
+    if not isinstance(value, Layer) or not all(hasattr(value, a) for a in ("go_backwards", "return_sequences",
+                                                                            "return_state")):
+        raise ValueError(f"Argument `{name}` of Bidirectional must be a recurrent layer (SimpleRNN, LSTM, GRU). "
+                         f"Received: {name}={value!r}")
 
 
 def _copy(layer: Layer, **changes) -> Layer:
@@ -54,19 +62,18 @@ class Bidirectional(Layer):
 
     def __init__(self, layer, merge_mode="concat", backward_layer=None, **kwargs):
         super().__init__(**kwargs)
-        for name, value in (("layer", layer), ("backward_layer", backward_layer)):
-            if value is None and name == "backward_layer":
-                continue
-            if not isinstance(value, Layer) or not all(hasattr(value, a) for a in ("go_backwards",
-                                                                                    "return_sequences")):
-                raise ValueError(f"Argument `{name}` of Bidirectional must be a recurrent layer (SimpleRNN, LSTM, "
-                                 f"GRU). Received: {name}={value!r}")
+        _check_recurrent("layer", layer)
+        if backward_layer is not None:
+            _check_recurrent("backward_layer", backward_layer)
         if merge_mode not in _MERGE_MODES:
             raise ValueError(f"Invalid value for argument `merge_mode` of Bidirectional: expected one of 'concat', "
                              f"'sum', 'mul', 'ave', None. Received: merge_mode={merge_mode!r}."
                              f"{suggest(str(merge_mode), [m for m in _MERGE_MODES if m])}")
         self.merge_mode = merge_mode
-        base = _removeprefix(_removeprefix(layer.name, "forward_"), "backward_")
+        # an automatic name (lstm_7) depends on what the process built before, and the copies'
+        # names are in the weights' paths (load_weights matches by path): use the class then
+        base = (snake_case(type(layer).__name__) if getattr(layer, "_auto_named", False)
+                else _removeprefix(_removeprefix(layer.name, "forward_"), "backward_"))
         self.forward_layer = _copy(layer, name=f"forward_{base}")
         if backward_layer is None:
             backward_layer = _copy(layer, name=f"backward_{base}", go_backwards=True)
@@ -86,7 +93,8 @@ class Bidirectional(Layer):
 
     def __call__(self, inputs, training=None, initial_state=None, **kwargs):
         if initial_state is not None:
-            inputs = [inputs, *initial_state]
+            states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
+            inputs = [inputs, *states]
         return super().__call__(inputs, training=training, **kwargs)
 
     def _split(self, x):
@@ -99,6 +107,11 @@ class Bidirectional(Layer):
             raise ValueError(f"Layer '{self.name}' takes the initial states of its forward layer, then those of "
                              f"its backward layer; received {len(states)} states.")
         return [seq, *states[:n_fwd]], [seq, *states[n_fwd:]]
+
+    def _check_input_shape(self, shape) -> None:
+        # called with or without initial states: the sub-layers compare their sequences
+        for layer, part in zip((self.forward_layer, self.backward_layer), self._split(shape)):
+            layer._check_input_shape(part)
 
     def build(self, input_shape):
         fwd_shape, bwd_shape = self._split(input_shape)

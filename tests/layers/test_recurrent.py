@@ -206,6 +206,23 @@ def test_fused_and_scan_gradients_agree(kind, masked):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("kind", ["lstm", "gru", "simple"])
+def test_under_vmap_the_scan_path_matches_each_variant(kind):
+    from regulab.layers import CallContext
+
+    mask = torch.tensor(MASKS["right_padded"], dtype=torch.bool)
+    layer = LAYERS[kind](U, return_sequences=True)
+    layer.build_for((T, F))
+    paths, weights = layer.variable_paths(), []
+    for seed in (1, 2):
+        _randomize(layer, seed)
+        weights.append({p: v.value.clone() for v, p in paths.items()})
+    stacked = {p: torch.stack([w[p] for w in weights]) for p in weights[0]}
+    out = torch.func.vmap(lambda values: layer.call(_x(), CallContext(values, paths), mask=mask))(stacked)
+    for v, w in enumerate(weights):
+        torch.testing.assert_close(out[v], layer.call(_x(), CallContext(w, paths), mask=mask), rtol=1e-5, atol=1e-5)
+
+
 def test_unit_forget_bias_sets_the_forget_gate_to_one():
     layer = LSTM(3)
     layer.build_for((2, 4))
@@ -380,16 +397,17 @@ def _sign_task(n=256, steps=8, seed=0):
     return x, (x[:, :, 0].sum(1) > 0).astype("float32")
 
 
-def _sign_model(seed, **kwargs):
+def _sign_model(seed, steps=8, **kwargs):
     regulab.set_random_seed(seed)
-    model = Sequential([Input((8, 2)), LSTM(6, **kwargs), Dense(1, activation="sigmoid")])
+    model = Sequential([Input((steps, 2)), LSTM(6, **kwargs), Dense(1, activation="sigmoid")])
     model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
     return model
 
 
 def test_compiled_fit_matches_eager_fit():
-    x, y = _sign_task(64)
-    eager, compiled = _sign_model(0, dropout=0.2), _sign_model(0, dropout=0.2)
+    # compiled, the layer runs the scan path; eagerly, PyTorch's fused kernel (with the same dropout mask)
+    x, y = _sign_task(32, steps=3)
+    eager, compiled = _sign_model(0, steps=3, dropout=0.2), _sign_model(0, steps=3, dropout=0.2)
     compiled.compile(optimizer="adam", loss="binary_crossentropy", jit_compile=True)
     eager.fit(x, y, epochs=1, batch_size=16, seed=1, verbose=0)
     compiled.fit(x, y, epochs=1, batch_size=16, seed=1, verbose=0)

@@ -61,7 +61,8 @@ GRU_CASES = [
 ]
 
 
-@pytest.mark.parametrize("cls, kwargs, rows", [(LSTM, k, r) for k, r in LSTM_CASES] + [(GRU, k, r) for k, r in GRU_CASES])
+@pytest.mark.parametrize("cls, kwargs, rows",
+                         [(LSTM, k, r) for k, r in LSTM_CASES] + [(GRU, k, r) for k, r in GRU_CASES])
 @pytest.mark.parametrize("scan", [False, True], ids=["fused", "scan"])
 def test_correctness(cls, kwargs, rows, scan):
     layer = cls(3, **CONSTANTS, **kwargs, **({"activation": torch.tanh} if scan else {}))

@@ -96,6 +96,20 @@ def test_parameters_names_and_shapes():
     assert model.count_params() == bi.count_params() + 33
 
 
+def test_copies_of_an_automatically_named_layer_have_stable_paths(tmp_path):
+    def build():
+        return Sequential([Input((4, 3)), Bidirectional(LSTM(2)), Dense(1)])
+
+    model = build()
+    LSTM(2), LSTM(2)  # more layers built in between: automatic names move on
+    again = build()
+    assert list(model.variable_paths().values()) == list(again.variable_paths().values())
+    model.save_weights(tmp_path / "w.safetensors")
+    again.load_weights(tmp_path / "w.safetensors")
+    for a, b in zip(model.get_weights(), again.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match=re.escape(
             "Invalid value for argument `merge_mode` of Bidirectional: expected one of 'concat', 'sum', 'mul', 'ave', "
