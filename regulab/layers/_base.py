@@ -71,6 +71,9 @@ class Layer:
     supports_masking = False
     takes_mask = False
     creates_mask = False
+    #: the layer runs a fused kernel eagerly that a compiled step cannot use (LSTM/GRU on
+    #: PyTorch's RNN kernels): ``jit_compile="auto"`` then keeps the model eager
+    runs_faster_eagerly = False
 
     def __init__(self, name: str | None = None, trainable: bool = True, input_shape=None,
                  input_dim: int | None = None, dtype=None, **kwargs):

@@ -141,6 +141,12 @@ class RecurrentLayer(_RandomLayer):
             return [out] + [None] * len(self.state_names)
         return out
 
+    @property
+    def runs_faster_eagerly(self) -> bool:
+        # compiled, the step runs the loop over time steps: Inductor cannot trace PyTorch's fused
+        # RNN kernels under torch.func, and the unrolled loop is ~3x slower than them on a CPU
+        return self._fused_mode() is not None and self.recurrent_dropout == 0.0
+
     # -- the cell (subclasses)
     def _fused_mode(self) -> str | None:
         """torch's kernel for this configuration (``'LSTM'``, ...), or None if it has none."""

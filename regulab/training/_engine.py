@@ -173,6 +173,8 @@ class Engine:
             elif not compiler_available(self.device):
                 _warn_no_compiler()
                 reason = "no C++ compiler"
+            elif jit_compile == "auto" and any(layer.runs_faster_eagerly for layer in model._flatten_layers()):
+                reason = "its recurrent layers run faster on PyTorch's fused kernels, which only eager steps use"
             if reason is not None:
                 self.decision = f"eager ({reason})"
                 if jit_compile is True:

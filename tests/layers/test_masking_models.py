@@ -110,3 +110,15 @@ def test_fit_checks_indices_once_for_every_engine(functional):
     x = np.array([[1, 2, 3], [4, 7, 0]])
     with pytest.raises(ValueError, match=re.escape("received index 7, outside [0, 5) (input_dim=5)")):
         model.fit(x, np.zeros(2), verbose=0)
+
+
+def test_auto_keeps_models_with_fused_recurrent_layers_eager():
+    x = np.zeros((64, 4, 2), dtype="float32")
+    fused = Sequential([L.Input((4, 2)), L.Bidirectional(L.LSTM(3)), L.Dense(1)])
+    fused.compile("adam", "mse")  # jit_compile="auto"
+    h = fused.fit(x, np.zeros(64), epochs=1, verbose=0)
+    assert h.params["engine"] == ("eager (its recurrent layers run faster on PyTorch's fused kernels, "
+                                  "which only eager steps use)")
+    # recurrent dropout has no fused kernel: the model may compile
+    assert not L.LSTM(3, recurrent_dropout=0.2).runs_faster_eagerly
+    assert L.GRU(3).runs_faster_eagerly and not L.GRU(3, reset_after=False).runs_faster_eagerly
