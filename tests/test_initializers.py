@@ -83,7 +83,8 @@ def test_serialize_round_trip(name):
 def test_unknown_name_suggests_the_closest():
     with pytest.raises(ValueError, match=re.escape(
             "Unknown initializer 'glorot_uniformm'. Did you mean 'glorot_uniform'? Known initializers: glorot_normal, "
-            "glorot_uniform, he_normal, he_uniform, lecun_normal, ones, zeros.")):
+            "glorot_uniform, he_normal, he_uniform, lecun_normal, lecun_uniform, normal, ones, orthogonal, random_normal, "
+            "random_uniform, uniform, zeros.")):
         initializers.get("glorot_uniformm")
 
 
