@@ -160,12 +160,18 @@ def prepare_targets(y, target_kind: str, output_shape: tuple, device, name: str 
             if not bool((t == t.round()).all()):
                 raise ValueError("sparse_categorical_crossentropy expects integer class labels; "
                                  "received non-integer values in `y`.")
-        expected = math.prod(output_shape[:-1])
-        if t.numel() != t.shape[0] * expected:
+        lead = tuple(output_shape[:-1])  # one label per sample, or per time step of a sequence
+        if None in lead:  # sequences of any length: the labels' own axes must line up
+            if t.dim() == len(lead) + 2 and t.shape[-1] == 1:
+                t = t[..., 0]
+            ok = t.dim() == len(lead) + 1 and all(d is None or d == n for d, n in zip(lead, t.shape[1:]))
+        else:
+            ok = t.numel() == t.shape[0] * math.prod(lead)
+        if not ok:
             raise ValueError(f"sparse_categorical_crossentropy expects one integer class label per sample; "
                              f"received `y` of shape {tuple(t.shape)}. For one-hot labels use "
                              f"'categorical_crossentropy'.")
-        t = t.reshape(t.shape[0], *output_shape[:-1]).long()
+        t = t.reshape(t.shape[0], *(t.shape[1:] if None in lead else lead)).long()
         lo, hi = int(t.min()), int(t.max())
         if lo < 0 or hi >= units:
             raise ValueError(f"sparse_categorical_crossentropy: labels must be in [0, {units - 1}] for a "

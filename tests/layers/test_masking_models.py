@@ -122,3 +122,17 @@ def test_auto_keeps_models_with_fused_recurrent_layers_eager():
     # recurrent dropout has no fused kernel: the model may compile
     assert not L.LSTM(3, recurrent_dropout=0.2).runs_faster_eagerly
     assert L.GRU(3).runs_faster_eagerly and not L.GRU(3, reset_after=False).runs_faster_eagerly
+
+
+def test_sequence_labels_for_sequences_of_any_length():
+    # a language model: one sparse label per time step, the length unknown to the model
+    regulab.set_random_seed(0)
+    model = Sequential([L.Input((None,), dtype="int64"), L.Embedding(10, 4), L.GRU(8, return_sequences=True),
+                        L.Dense(10)])
+    model.compile("adam", loss=regulab.losses.SparseCategoricalCrossentropy(from_logits=True))
+    x = np.random.default_rng(0).integers(0, 10, (8, 5))
+    h = model.fit(x, x, epochs=2, verbose=0)
+    assert np.isfinite(h.history["loss"]).all()
+    assert model.evaluate(x[:, :3], x[:, :3], verbose=0) > 0
+    with pytest.raises(ValueError, match="expects one integer class label per sample; received `y` of shape"):
+        model.fit(x, x[:, :, None, None], verbose=0)
