@@ -99,5 +99,21 @@ def test_serialize_rejects_custom_functions():
 
     with pytest.raises(ValueError, match=re.escape(
             f"Cannot save the custom initializer {custom!r}; use one of zeros, ones, glorot_uniform, glorot_normal, "
-            "he_uniform, he_normal, lecun_normal.")):
+            "he_uniform, he_normal, lecun_normal, lecun_uniform, uniform, random_uniform, normal, random_normal, "
+            "orthogonal.")):
         initializers.serialize(custom)
+
+
+def test_orthogonal_and_random_defaults():
+    torch.manual_seed(0)
+    w = initializers.get("orthogonal")((6, 4, 8))  # read as (24, 8): orthonormal columns
+    flat = w.reshape(24, 8)
+    torch.testing.assert_close(flat.T @ flat, torch.eye(8), atol=1e-5, rtol=0)
+    wide = initializers.orthogonal((3, 8))  # more columns than rows: orthonormal rows
+    torch.testing.assert_close(wide @ wide.T, torch.eye(3), atol=1e-5, rtol=0)
+    u = initializers.get("uniform")((10000,))
+    assert float(u.min()) >= -0.05 and float(u.max()) <= 0.05  # Keras's RandomUniform()
+    assert abs(float(initializers.get("normal")((20000,)).std()) - 0.05) < 2e-3  # RandomNormal()
+    with pytest.raises(ValueError, match=re.escape(
+            "The orthogonal initializer needs a shape of at least 2 axes. Received: shape=(3,)")):
+        initializers.orthogonal((3,))
