@@ -1,5 +1,6 @@
 """Small builders shared by tests."""
 import numpy as np
+import torch
 
 import regulab
 from regulab import regularizers
@@ -29,3 +30,19 @@ def linear_data(n=512, d=100, seed=0):
 
 def task():
     return regulab.datasets.seed_task(n_train=400, n_test=1000)
+
+
+def constant(value):
+    """An initializer filling every weight with ``value`` (Keras's ``Constant``), as Keras's
+    recurrent-layer tests use."""
+    return lambda shape: torch.full(tuple(shape), float(value))
+
+
+#: the constant initializers of Keras's recurrent-layer correctness tests
+RNN_CONSTANTS = {"kernel_initializer": constant(0.01), "recurrent_initializer": constant(0.02),
+                 "bias_initializer": constant(0.03)}
+
+
+def seq(*shape):
+    """0, 1, 2, ... in ``shape``, float32: Keras's test inputs."""
+    return np.arange(np.prod(shape)).reshape(shape).astype("float32")

@@ -11,18 +11,7 @@ import torch
 
 from regulab.layers import GRU, LSTM, SimpleRNN
 from regulab.models import Sequential
-
-
-def constant(value):
-    return lambda shape: torch.full(tuple(shape), float(value))
-
-
-CONSTANTS = {"kernel_initializer": constant(0.01), "recurrent_initializer": constant(0.02),
-             "bias_initializer": constant(0.03)}
-
-
-def seq(*shape):
-    return np.arange(np.prod(shape)).reshape(shape).astype("float32")
+from tests.helpers import RNN_CONSTANTS as CONSTANTS, seq
 
 
 def close(actual, expected):

@@ -12,18 +12,7 @@ import regulab
 from regulab.layers import (GRU, LSTM, Bidirectional, Conv2D, Dense, Dropout, Embedding, Input, SimpleRNN,
                             TimeDistributed)
 from regulab.models import Sequential, load_model
-
-
-def constant(value):
-    return lambda shape: torch.full(tuple(shape), float(value))
-
-
-CONSTANTS = {"kernel_initializer": constant(0.01), "recurrent_initializer": constant(0.02),
-             "bias_initializer": constant(0.03)}
-
-
-def seq(*shape):
-    return np.arange(np.prod(shape)).reshape(shape).astype("float32")
+from tests.helpers import RNN_CONSTANTS as CONSTANTS, constant, seq
 
 
 def close(actual, expected, tol=1e-5):

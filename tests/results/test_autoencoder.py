@@ -1,18 +1,7 @@
 """An autoencoder trained on the digits 0-4 flags held-out 5-9 by its reconstruction error:
 ROC-AUC at least 0.95 (seeds 0-2 and splits 0-2 gave 0.982-0.995; seed 0 on split 0 is asserted)."""
-import pytest
-import torch
 
 from examples import digits_autoencoder
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # the figure was measured on one thread; another thread count sums in another order
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_anomaly_auc_reaches_0_95():

@@ -3,18 +3,8 @@ the same character pairs (seeds 0-2 gave 1.60-1.65 nats against the bigram's 2.3
 epoch; seed 0 is asserted), and text generation from a prompt."""
 import numpy as np
 import pytest
-import torch
 
 from examples import char_rnn
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # the figure was measured on one thread; another thread count sums in another order
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

@@ -1,19 +1,8 @@
 """The digits CNN on a stratified, seeded 25% held-out split: at least 98% (seeds 0-2 and splits
 0-2 gave 98.7-99.3%; seed 0 on split 0 is asserted)."""
 import numpy as np
-import pytest
-import torch
 
 from examples import digits_cnn
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # the figure was measured on one thread; another thread count sums in another order
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_split_is_stratified():

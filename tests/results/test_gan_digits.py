@@ -4,18 +4,8 @@ trained on real images only) gives its samples a mean top probability above 0.8.
 digits: 0.99; averages of two real digits: 0.80; uniform noise: 0.62); seed 0 is asserted."""
 import numpy as np
 import pytest
-import torch
 
 from examples import gan_digits
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # the figures were measured on one thread; another thread count sums in another order
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

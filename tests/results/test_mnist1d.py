@@ -2,19 +2,9 @@
 94%, humans 96%, and 88% for a GRU (the paper's GRU reaches 91%). Seeds 0-2 gave 97.1-97.2% (CNN),
 97.5-98.1% (CNN with shifts and dropout) and 94.4-95.7% (GRU) at these sizes; seed 0 is asserted."""
 import pytest
-import torch
 
 import regulab
 from examples import mnist1d
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # the figures were measured on one thread; another thread count sums in another order
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
