@@ -47,13 +47,15 @@ class CallContext:
         key: 32-bit random key (int or int64 tensor) for this pass; layers derive their own stream.
         updates: new values for non-trainable variables, by path.
         penalties: activity-regularization terms added to the loss.
+        checked_inputs: layers whose input the caller has checked already (Embedding's indices,
+            checked once per fit rather than once per batch).
     """
 
     __slots__ = ("values", "paths", "streams", "training", "stochastic", "key", "updates", "penalties",
-                 "_draws")
+                 "checked_inputs", "_draws")
 
     def __init__(self, values: Mapping[str, torch.Tensor], paths: Mapping, streams: Mapping | None = None,
-                 training: bool = False, key=0, stochastic: bool | None = None):
+                 training: bool = False, key=0, stochastic: bool | None = None, checked_inputs=frozenset()):
         self.values = values
         self.paths = paths
         self.streams = streams or {}
@@ -62,6 +64,7 @@ class CallContext:
         self.key = key
         self.updates: dict[str, torch.Tensor] = {}
         self.penalties: list[torch.Tensor] = []
+        self.checked_inputs = checked_inputs
         self._draws: dict = {}
 
     def _missing(self, var) -> MissingVariableError:

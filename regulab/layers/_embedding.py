@@ -116,7 +116,7 @@ class Embedding(Layer):
                              f"input_dim the vocabulary size (largest index + 1).")
 
     def call(self, x, ctx):
-        if _checkable(x):
+        if self not in ctx.checked_inputs and _checkable(x):
             self.check_indices(x)
         else:  # the dtype is known while tracing, so this check costs nothing
             self._check_dtype(x)

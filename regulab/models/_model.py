@@ -235,6 +235,9 @@ class Model(Trainer, Layer):
             self.build(list(shapes) if isinstance(shapes, list) else shapes)
             self.to(self.device)
         self._check_input_shape(shapes)
+        if check_finite:  # the whole data, once: the steps do not check indices batch by batch
+            for i, layer in self._index_consumers():
+                layer.check_indices(tensors[i] if isinstance(tensors, tuple) else tensors)
         return tensors
 
     def __call__(self, inputs, training: bool | None = None, **kwargs):

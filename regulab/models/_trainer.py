@@ -133,8 +133,6 @@ class Trainer:
     def _arrays(self, x, y, sample_weight=None, spec: StepSpec | None = None):
         """Checked device tensors ``(x, y, sample_weight or None, class labels or None)``."""
         xt = self._inputs(x, "x")
-        for i, layer in self._index_consumers():  # once per fit: compiled steps cannot check indices
-            layer.check_indices(xt[i] if isinstance(xt, tuple) else xt)
         spec = spec or self._step_spec()
         if y is None:
             raise ValueError("Argument `y` is required when `x` is an array; pass the targets.")

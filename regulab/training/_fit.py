@@ -50,7 +50,10 @@ def _iterator_batches(model, spec, it, steps_per_epoch, class_weight=None):
             checked.append(True)
         else:
             shape = model.output_shapes[0]
-            xt = torch.as_tensor(xb, dtype=torch.float32).to(model.device)
+            dtypes = model.input_dtypes()
+            xt = torch.as_tensor(xb, dtype=dtypes[0] if dtypes else torch.float32).to(model.device)
+            for _, layer in model._index_consumers():  # the steps rely on it (see Structure)
+                layer.check_indices(xt)
             yt = torch.as_tensor(yb).to(model.device)
             yt = yt.long().reshape(yt.shape[0], *shape[:-1]) if kind == "sparse" else \
                 yt.float().reshape(yt.shape[0], *shape)

@@ -40,7 +40,7 @@ def predict_step(model, structure: Structure, stochastic: bool, compiled: bool):
     def make():
         def step(values, x, key):
             ctx = CallContext(values, structure.paths, structure.streams, training=False, key=key,
-                              stochastic=stochastic)
+                              stochastic=stochastic, checked_inputs=structure.checked_inputs)
             return model._run(x, ctx, False)
         return step
 

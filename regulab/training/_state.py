@@ -48,6 +48,10 @@ class Structure:
         self.buffer_paths = tuple(p for p, _ in self.buffers)
         self.trainable_vars = [v for _, v in self.trainable]
         self.streams = model.layer_streams()
+        # layers whose input is a model input that fit, evaluate and predict check as a whole
+        # (Embedding's indices), so the steps need not check it batch by batch
+        consumers = getattr(model, "_index_consumers", None)
+        self.checked_inputs = frozenset(layer for _, layer in consumers()) if consumers else frozenset()
 
     @property
     def layout_key(self) -> tuple:

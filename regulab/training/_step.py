@@ -146,7 +146,7 @@ class StepSpec:
         # no copy when there are no buffers: this runs once per step
         values = {**params, **buffers} if buffers else params
         return CallContext(values, self.structure.paths, self.structure.streams, training=training, key=key,
-                           stochastic=stochastic)
+                           stochastic=stochastic, checked_inputs=self.structure.checked_inputs)
 
 
 def _penalty_report(spec: StepSpec, params: Sequence, buffers: dict):

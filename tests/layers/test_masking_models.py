@@ -136,3 +136,22 @@ def test_sequence_labels_for_sequences_of_any_length():
     assert model.evaluate(x[:, :3], x[:, :3], verbose=0) > 0
     with pytest.raises(ValueError, match="expects one integer class label per sample; received `y` of shape"):
         model.fit(x, x[:, :, None, None], verbose=0)
+
+
+def test_indices_are_checked_once_per_call_and_in_every_batch_of_an_iterator():
+    import re
+
+    model = Sequential([L.Input((3,), dtype="int64"), L.Embedding(5, 2), L.Flatten(), L.Dense(1)])
+    model.compile("adam", "mse")
+    message = re.escape("received index 9, outside [0, 5) (input_dim=5)")
+    with pytest.raises(ValueError, match=message):
+        model.predict(np.array([[1, 2, 3], [4, 9, 0]]), verbose=0)
+
+    def batches():
+        yield np.array([[1, 2, 3]] * 4), np.zeros(4)
+        yield np.array([[1, 9, 3]] * 4), np.zeros(4)  # the bad index is in a later batch
+
+    with pytest.raises(ValueError, match=message):
+        model.fit(batches(), steps_per_epoch=2, verbose=0)
+    h = model.fit(((np.array([[1, 2, 3]] * 4), np.zeros(4)) for _ in range(2)), steps_per_epoch=2, verbose=0)
+    assert np.isfinite(h.history["loss"]).all()  # later batches keep integer indices
