@@ -1,5 +1,6 @@
 """A GAN on scikit-learn's 8x8 digits, written as Keras's GAN example ("Customizing what happens in
-fit() with PyTorch"): a ``train_step`` that updates the discriminator, then the generator.
+fit() with PyTorch"): its ``GAN`` class (``examples/keras_gan.py``, Keras's code with only the
+imports changed), whose ``train_step`` updates the discriminator, then the generator.
 
 Both networks are small dense ones (LeakyReLU, Adam with beta_1 = 0.5). How digit-like the samples
 are is judged by a classifier trained separately on the real training images (the CNN of
@@ -14,71 +15,14 @@ Run it from the repository root: ``python -m examples.gan_digits``.
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 import regulab
 from examples import digits_cnn
-from regulab import metrics
+from examples.keras_gan import GAN
 from regulab.layers import Dense, Flatten, Input, LeakyReLU, Reshape
-from regulab.models import Model, Sequential
+from regulab.models import Sequential
 
 LATENT_DIM = 32
-
-
-class GAN(Model):
-    def __init__(self, discriminator, generator, latent_dim, seed=1337):
-        super().__init__()
-        self.discriminator = discriminator
-        self.generator = generator
-        self.latent_dim = latent_dim
-        self.d_loss_tracker = metrics.Mean(name="d_loss")
-        self.g_loss_tracker = metrics.Mean(name="g_loss")
-        self.seed_generator = regulab.random.SeedGenerator(seed)
-        self.built = True
-
-    @property
-    def metrics(self):
-        return [self.d_loss_tracker, self.g_loss_tracker]
-
-    def compile(self, d_optimizer, g_optimizer, loss_fn):
-        super().compile()
-        self.d_optimizer = d_optimizer
-        self.g_optimizer = g_optimizer
-        self.loss_fn = loss_fn
-
-    def train_step(self, real_images):
-        if isinstance(real_images, (tuple, list)):
-            real_images = real_images[0]
-        batch_size = real_images.shape[0]
-        device = real_images.device
-        random_latent_vectors = regulab.random.normal(shape=(batch_size, self.latent_dim), seed=self.seed_generator)
-        generated_images = self.generator(random_latent_vectors)
-        combined_images = torch.concat([generated_images, real_images], axis=0)
-        # 1 for generated, 0 for real, with a little noise on the labels (Keras's trick)
-        labels = torch.concat([torch.ones((batch_size, 1), device=device),
-                               torch.zeros((batch_size, 1), device=device)], axis=0)
-        labels += 0.05 * regulab.random.uniform(labels.shape, seed=self.seed_generator)
-
-        self.zero_grad()
-        d_loss = self.loss_fn(labels, self.discriminator(combined_images))
-        d_loss.backward()
-        grads = [v.value.grad for v in self.discriminator.trainable_weights]
-        with torch.no_grad():
-            self.d_optimizer.apply(grads, self.discriminator.trainable_weights)
-
-        # the generator is trained to make the discriminator say "real" (0)
-        random_latent_vectors = regulab.random.normal(shape=(batch_size, self.latent_dim), seed=self.seed_generator)
-        misleading_labels = torch.zeros((batch_size, 1), device=device)
-        self.zero_grad()
-        g_loss = self.loss_fn(misleading_labels, self.discriminator(self.generator(random_latent_vectors)))
-        g_loss.backward()
-        grads = [v.value.grad for v in self.generator.trainable_weights]
-        with torch.no_grad():
-            self.g_optimizer.apply(grads, self.generator.trainable_weights)
-
-        self.d_loss_tracker.update_state(d_loss)
-        self.g_loss_tracker.update_state(g_loss)
-        return {"d_loss": self.d_loss_tracker.result(), "g_loss": self.g_loss_tracker.result()}
 
 
 def build(latent_dim: int = LATENT_DIM, width: int = 128, learning_rate: float = 2e-3, seed: int = 1337) -> GAN:
@@ -88,7 +32,8 @@ def build(latent_dim: int = LATENT_DIM, width: int = 128, learning_rate: float =
                                 LeakyReLU(0.2), Dense(1, activation="sigmoid")], name="discriminator")
     generator = Sequential([Input((latent_dim,)), Dense(width), LeakyReLU(0.2), Dense(2 * width), LeakyReLU(0.2),
                             Dense(64, activation="sigmoid"), Reshape((8, 8, 1))], name="generator")
-    gan = GAN(discriminator=discriminator, generator=generator, latent_dim=latent_dim, seed=seed)
+    gan = GAN(discriminator=discriminator, generator=generator, latent_dim=latent_dim)
+    gan.seed_generator = regulab.random.SeedGenerator(seed)
     gan.compile(d_optimizer=regulab.optimizers.Adam(learning_rate, beta_1=0.5),
                 g_optimizer=regulab.optimizers.Adam(learning_rate, beta_1=0.5),
                 loss_fn=regulab.losses.BinaryCrossentropy())

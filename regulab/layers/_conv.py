@@ -16,6 +16,7 @@ from regulab import activations, initializers
 from regulab import regularizers as _regularizers
 from regulab._validation import check_choice, check_int, invalid
 from regulab.layers._base import Layer, regularizer_arg
+from regulab.layers._core import activated_output
 
 _AXES = {1: "(batch, steps, channels)", 2: "(batch, height, width, channels)"}
 
@@ -174,11 +175,7 @@ class BaseConv(Layer):
         return F.pad(x, flat), (0, 0)
 
     def call(self, x, ctx):
-        out = self.activation(self.pre_activation(x, ctx))
-        if self.activity_regularizer is not None:
-            # in training and in evaluation alike, as Keras counts it in loss and val_loss
-            ctx.penalties.append(self.activity_regularizer(out) / out.shape[0])
-        return out
+        return activated_output(self, x, ctx)
 
     # -- configuration
     def get_config(self):

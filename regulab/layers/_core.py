@@ -78,6 +78,15 @@ def Input(shape=None, batch_size=None, dtype=None, name: str | None = None, batc
     return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name, **kwargs).output
 
 
+def activated_output(layer, x, ctx):
+    """``layer.activation(layer.pre_activation(x))``, reporting the layer's activity penalty (in
+    training and in evaluation alike, as Keras counts it in loss and val_loss)."""
+    out = layer.activation(layer.pre_activation(x, ctx))
+    if layer.activity_regularizer is not None:
+        ctx.penalties.append(layer.activity_regularizer(out) / out.shape[0])
+    return out
+
+
 class Dense(Layer):
     """Fully connected layer: ``activation(x @ kernel + bias)`` on the last axis.
 
@@ -138,11 +147,7 @@ class Dense(Layer):
         return torch.matmul(x, ctx[self.kernel])
 
     def call(self, x, ctx):
-        out = self.activation(self.pre_activation(x, ctx))
-        if self.activity_regularizer is not None:
-            # in training and in evaluation alike, as Keras counts it in loss and val_loss
-            ctx.penalties.append(self.activity_regularizer(out) / out.shape[0])
-        return out
+        return activated_output(self, x, ctx)
 
     def get_config(self):
         return {**super().get_config(), "units": self.units,
