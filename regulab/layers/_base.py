@@ -24,24 +24,11 @@ from regulab import regularizers as _regularizers
 from regulab._validation import check_int
 from regulab.layers import _structure, _symbolic
 from regulab.layers._context import CallContext, active_context, fresh_key, in_gradient_scope
-from regulab.layers._structure import cached, normalize_shape, snake_case, structure_changed, unique_name
-from regulab.layers._variable import Variable
+from regulab.layers._structure import (batched, cached, normalize_shape, shapes_match, snake_case,
+                                       structure_changed, unique_name)
+from regulab.layers._variable import Variable, assign_arrays
 
 Shape = tuple  # without the batch axis, e.g. (100,) or (28, 28, 1)
-
-def _shapes_match(expected, received) -> bool:
-    if isinstance(expected, list) or isinstance(received, list):
-        return (isinstance(expected, list) and isinstance(received, list) and len(expected) == len(received)
-                and all(_shapes_match(e, r) for e, r in zip(expected, received)))
-    return len(expected) == len(received) and all(e is None or r is None or e == r
-                                                  for e, r in zip(expected, received))
-
-
-def _batched(shape):
-    if isinstance(shape, list):
-        return [_batched(s) for s in shape]
-    return (None, *shape)
-
 
 def _sample_shapes(x):
     """Shapes without the batch axis of a tensor or a list/tuple of tensors."""
@@ -177,10 +164,10 @@ class Layer:
         expected = self.input_shape
         if expected is None:
             return
-        if not _shapes_match(expected, shape):
+        if not shapes_match(expected, shape):
             raise ValueError(
                 f"Input 0 of layer '{self.name}' is incompatible with the layer: expected shape "
-                f"{_batched(expected)}, but received input with shape {_batched(shape)}."
+                f"{batched(expected)}, but received input with shape {batched(shape)}."
             )
 
     def add_weight(self, name: str, shape: Sequence[int], initializer="glorot_uniform",
@@ -396,20 +383,6 @@ def _layers_in(value) -> list[Layer]:
     if isinstance(value, dict):
         return [v for v in value.values() if isinstance(v, Layer)]
     return []
-
-
-def assign_arrays(variables: Sequence[Variable], arrays: Sequence, owner: str) -> None:
-    """Set ``variables`` from arrays of the same shapes (copies; each stays on its device).
-    Every shape is checked before any variable changes."""
-    if len(arrays) != len(variables):
-        raise ValueError(f"{owner} has {len(variables)} weight arrays; received {len(arrays)}.")
-    tensors = [torch.as_tensor(np.asarray(a), dtype=torch.float32) for a in arrays]
-    for var, t in zip(variables, tensors):
-        if tuple(t.shape) != var.shape:
-            raise ValueError(f"Weight '{var.name}' has shape {var.shape}; received an array of shape "
-                             f"{tuple(t.shape)}.")
-    for var, t in zip(variables, tensors):
-        var.value = t.to(var.value.device).clone()
 
 
 def regularizer_arg(value, name: str, where: str):

@@ -26,7 +26,8 @@ from regulab import _random, activations, initializers
 from regulab import regularizers as _regularizers
 from regulab._validation import check_float, check_int, invalid
 from regulab.layers import _fused_rnn
-from regulab.layers._base import _shapes_match, regularizer_arg
+from regulab.layers._base import regularizer_arg
+from regulab.layers._structure import shapes_match
 from regulab.layers._context import STREAM_SPACE
 from regulab.layers._dropout import _RandomLayer
 
@@ -104,7 +105,7 @@ class RecurrentLayer(_RandomLayer):
         # the same layer may be called with and without initial states: compare the sequences
         seq = self._sequence_shape(shape)
         built = self.input_shape[0] if isinstance(self.input_shape, list) else self.input_shape
-        if built is not None and not _shapes_match(tuple(built), seq):
+        if built is not None and not shapes_match(tuple(built), seq):
             raise ValueError(f"Input 0 of layer '{self.name}' is incompatible with the layer: expected shape "
                              f"{(None, *built)}, but received input with shape {(None, *seq)}.")
 
@@ -167,7 +168,7 @@ class RecurrentLayer(_RandomLayer):
     def _step(self, xw: torch.Tensor, states: tuple, p: dict) -> tuple:
         """New states from one step's input projection ``xw`` (batch, gates * units); ``p`` holds
         the recurrent kernel and masks (see ``_recurrent``)."""
-        raise NotImplementedError
+        raise NotImplementedError  # abstract: each recurrent layer defines its cell
 
     def _prepare(self, ctx, rec_mask) -> dict:
         r = ctx[self.recurrent_kernel]

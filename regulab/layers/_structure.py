@@ -130,3 +130,19 @@ def layer_streams(root) -> dict:
 
     walk(root, "")
     return streams
+
+
+def shapes_match(expected, received) -> bool:
+    """Whether two sample shapes (or lists of them) agree, ``None`` matching any size."""
+    if isinstance(expected, list) or isinstance(received, list):
+        return (isinstance(expected, list) and isinstance(received, list) and len(expected) == len(received)
+                and all(shapes_match(e, r) for e, r in zip(expected, received)))
+    return len(expected) == len(received) and all(e is None or r is None or e == r
+                                                  for e, r in zip(expected, received))
+
+
+def batched(shape):
+    """The shape with its batch axis, ``(None, *shape)`` (each of a list)."""
+    if isinstance(shape, list):
+        return [batched(s) for s in shape]
+    return (None, *shape)

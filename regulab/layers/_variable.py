@@ -1,6 +1,9 @@
 """``Variable``: one weight of a layer, its current value and what training needs to know of it."""
 from __future__ import annotations
 
+from typing import Sequence
+
+import numpy as np
 import torch
 
 
@@ -62,3 +65,17 @@ class Variable:
 
     def __repr__(self) -> str:
         return f"<Variable {self.name} shape={self.shape} trainable={self.trainable}>"
+
+
+def assign_arrays(variables: Sequence[Variable], arrays: Sequence, owner: str) -> None:
+    """Set ``variables`` from arrays of the same shapes (copies; each stays on its device).
+    Every shape is checked before any variable changes."""
+    if len(arrays) != len(variables):
+        raise ValueError(f"{owner} has {len(variables)} weight arrays; received {len(arrays)}.")
+    tensors = [torch.as_tensor(np.asarray(a), dtype=torch.float32) for a in arrays]
+    for var, t in zip(variables, tensors):
+        if tuple(t.shape) != var.shape:
+            raise ValueError(f"Weight '{var.name}' has shape {var.shape}; received an array of shape "
+                             f"{tuple(t.shape)}.")
+    for var, t in zip(variables, tensors):
+        var.value = t.to(var.value.device).clone()

@@ -15,7 +15,7 @@ import torch
 
 from regulab._device import resolve_device
 from regulab.layers import Layer, Variable
-from regulab.layers._base import assign_arrays
+from regulab.layers._variable import assign_arrays
 from regulab.layers._context import activate, active_context
 from regulab.layers._symbolic import any_symbolic, call_symbolic
 from regulab.models._trainer import Trainer
