@@ -233,7 +233,7 @@ class Functional(Model):
 
     def forward(self, x, ctx, logits=False):
         if self._follows_masks:
-            return self._forward_masked(x, ctx, logits)
+            return self._forward_masked(x, ctx, logits, None)[0]
         xs = list(x) if self.multiple_inputs else [x]
         if isinstance(x, dict):
             xs = [x[n] for n in self.input_names]
@@ -266,16 +266,26 @@ class Functional(Model):
         return [(position[ins], node.layer) for node, ins, _ in plan
                 if isinstance(ins, int) and ins in position and hasattr(node.layer, "check_indices")]
 
-    def _forward_masked(self, x, ctx, logits):
-        """The forward pass following masks along the graph, as Keras does: each tensor's mask
-        sits in the same slot of a second list."""
+    @property
+    def creates_mask(self) -> bool:
+        """Its outputs may carry masks (one of its layers makes one): a model around it follows them."""
+        return self._follows_masks
+
+    def forward_masked(self, x, ctx, mask):
+        # nested in a model that follows masks: take its masks in, hand this model's out
+        return self._forward_masked(x, ctx, False, mask)
+
+    def _forward_masked(self, x, ctx, logits, in_masks):
+        """``(outputs, masks)``: the forward pass following masks along the graph, as Keras does:
+        each tensor's mask sits in the same slot of a second list."""
         xs = list(x) if self.multiple_inputs else [x]
         if isinstance(x, dict):
             xs = [x[n] for n in self.input_names]
         plan, input_slots, output_slots, size = self._plan
         values, masks = [None] * size, [None] * size
-        for i, v in zip(input_slots, xs):
-            values[i] = v
+        given = in_masks if isinstance(in_masks, (list, tuple)) else [in_masks] * len(input_slots)
+        for i, v, m in zip(input_slots, xs, given):
+            values[i], masks[i] = v, m
         flags = logits if isinstance(logits, tuple) else (bool(logits),) * len(self._graph_outputs)
         as_logits = {id(t.node) for t, f in zip(self._graph_outputs, flags) if f}
         for node, ins, outs in plan:
@@ -292,8 +302,8 @@ class Functional(Model):
                 for i, o, m in zip(outs, out, out_masks):
                     values[i], masks[i] = o, m
         if self._output_kind == "single":
-            return values[output_slots[0]]
-        return [values[i] for i in output_slots]
+            return values[output_slots[0]], masks[output_slots[0]]
+        return [values[i] for i in output_slots], [masks[i] for i in output_slots]
 
     def call(self, inputs, training=None):
         return self(inputs, training=training)

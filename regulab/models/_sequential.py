@@ -141,7 +141,7 @@ class Sequential(Model):
     def forward(self, x, ctx, logits=False):
         last = len(self._layers) - 1
         if self._follows_masks:
-            return self._forward_masked(x, ctx, logits)
+            return self._forward_masked(x, ctx, logits, None)[0]
         for i, layer in enumerate(self._layers):
             if logits and i == last:
                 return layer.pre_activation(x, ctx)
@@ -152,15 +152,23 @@ class Sequential(Model):
         first = self._layers[0] if self._layers else None
         return [(0, first)] if hasattr(first, "check_indices") else []
 
-    def _forward_masked(self, x, ctx, logits):
-        """The forward pass following a mask from layer to layer, as Keras does."""
+    @property
+    def creates_mask(self) -> bool:
+        """Its output may carry a mask (one of its layers makes one): a model around it follows it."""
+        return self._follows_masks
+
+    def forward_masked(self, x, ctx, mask):
+        # nested in a model that follows masks: take its mask in, hand this model's out
+        return self._forward_masked(x, ctx, False, mask)
+
+    def _forward_masked(self, x, ctx, logits, mask):
+        """``(output, mask)``: the forward pass following a mask from layer to layer, as Keras does."""
         last = len(self._layers) - 1
-        mask = None
         for i, layer in enumerate(self._layers):
             if logits and i == last and not layer.takes_mask:
-                return layer.pre_activation(x, ctx)
+                return layer.pre_activation(x, ctx), None
             x, mask = layer.forward_masked(x, ctx, mask)
-        return x
+        return x, mask
 
     def call(self, inputs, training=None):
         return self(inputs, training=training)

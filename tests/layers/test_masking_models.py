@@ -155,3 +155,21 @@ def test_indices_are_checked_once_per_call_and_in_every_batch_of_an_iterator():
         model.fit(batches(), steps_per_epoch=2, verbose=0)
     h = model.fit(((np.array([[1, 2, 3]] * 4), np.zeros(4)) for _ in range(2)), steps_per_epoch=2, verbose=0)
     assert np.isfinite(h.history["loss"]).all()  # later batches keep integer indices
+
+
+@pytest.mark.parametrize("inner_kind", ["sequential", "functional"])
+def test_masks_cross_into_and_out_of_nested_models(inner_kind):
+    regulab.set_random_seed(4)
+    x = _padded(3)
+    if inner_kind == "sequential":
+        inner = Sequential([L.Input((None, 3)), L.GRU(4)])
+    else:
+        i = L.Input((None, 3))
+        inner = Model(i, L.GRU(4)(i))
+    # the outer model's Embedding makes the mask; the GRU inside the nested model uses it
+    outer = Sequential([L.Input((None,), dtype="int64"), L.Embedding(12, 3, mask_zero=True), inner, L.Dense(2)])
+    np.testing.assert_allclose(outer.predict(x, verbose=0), _per_sequence(outer, x), rtol=1e-5, atol=1e-5)
+    # and the other way: a nested model makes the mask, the outer model's GRU uses it
+    front = Sequential([L.Input((None,), dtype="int64"), L.Embedding(12, 3, mask_zero=True)])
+    model = Sequential([L.Input((None,), dtype="int64"), front, L.GRU(4)])
+    np.testing.assert_allclose(model.predict(x, verbose=0), _per_sequence(model, x), rtol=1e-5, atol=1e-5)
