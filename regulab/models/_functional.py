@@ -10,61 +10,10 @@ from __future__ import annotations
 from regulab import activations
 from regulab.layers import Layer
 from regulab.layers._core import InputLayer
-from regulab.layers._symbolic import SymbolicTensor, map_structure
+from regulab.layers._symbolic import map_structure
+from regulab.models._graph import as_list, check_symbolic, gather, map_refs, walk
 from regulab.models._model import Model
 from regulab.models._specs import layer_from_spec, layer_spec
-
-
-def _as_list(structure, what: str) -> tuple[list, str, list | None]:
-    """(flat tensors, kind 'single'|'list'|'dict', dict keys)."""
-    if isinstance(structure, dict):
-        keys = list(structure)
-        return [structure[k] for k in keys], "dict", keys
-    if isinstance(structure, (list, tuple)):
-        return list(structure), "list", None
-    return [structure], "single", None
-
-
-def _check_symbolic(tensors, what: str) -> None:
-    for t in tensors:
-        if not isinstance(t, SymbolicTensor):
-            raise TypeError(f"All {what} of a functional Model must be symbolic tensors (from `Input` or "
-                            f"from layers called on them). Received: {t!r}")
-
-
-def _walk(outputs: list[SymbolicTensor], inputs: list[SymbolicTensor]) -> list:
-    """The nodes between ``inputs`` and ``outputs`` in topological order (inputs' nodes excluded)."""
-    input_ids = {id(t) for t in inputs}
-    order, done, active = [], set(), set()
-
-    def visit(tensor: SymbolicTensor, path: list):
-        if id(tensor) in input_ids:
-            return
-        node = tensor.node
-        if isinstance(node.layer, InputLayer):
-            raise ValueError(_disconnected(tensor, path, inputs))
-        if id(node) in done:
-            return
-        if id(node) in active:
-            raise ValueError(f"The graph has a cycle through layer '{node.layer.name}'.")
-        active.add(id(node))
-        for t in node.input_tensors:
-            visit(t, path + [node.layer.name])
-        active.discard(id(node))
-        done.add(id(node))
-        order.append(node)
-
-    for t in outputs:
-        visit(t, [])
-    return order
-
-
-def _disconnected(tensor, path, inputs) -> str:
-    names = ", ".join(f"'{t.node.layer.name}'" for t in inputs)
-    where = f" (needed by layer '{path[-1]}')" if path else " (an output itself)"
-    return (f"Graph disconnected: the model's outputs depend on the input '{tensor.node.layer.name}'{where}, "
-            f"which is not among the model's inputs ({names}). Pass every Input the outputs depend on "
-            f"as `inputs`.")
 
 
 class Functional(Model):
@@ -82,10 +31,10 @@ class Functional(Model):
 
     def __init__(self, inputs=None, outputs=None, name: str | None = None, trainable: bool = True):
         Model.__init__(self, name=name, trainable=trainable)
-        flat_in, self._input_kind, self._input_keys = _as_list(inputs, "inputs")
-        flat_out, self._output_kind, self._output_keys = _as_list(outputs, "outputs")
-        _check_symbolic(flat_in, "inputs")
-        _check_symbolic(flat_out, "outputs")
+        flat_in, self._input_kind, self._input_keys = as_list(inputs, "inputs")
+        flat_out, self._output_kind, self._output_keys = as_list(outputs, "outputs")
+        check_symbolic(flat_in, "inputs")
+        check_symbolic(flat_out, "outputs")
         if not flat_out:
             raise ValueError("A functional Model needs at least one output.")
         for t in flat_in:
@@ -94,7 +43,7 @@ class Functional(Model):
                                  f"of layer '{t.node.layer.name}'.")
         self._graph_inputs = flat_in
         self._graph_outputs = flat_out
-        self._nodes = _walk(flat_out, flat_in)
+        self._nodes = walk(flat_out, flat_in)
         self._input_layers = [t.node.layer for t in flat_in]
         names: dict[str, Layer] = {}
         for layer in [*self._input_layers, *(n.layer for n in self._nodes)]:
@@ -246,7 +195,7 @@ class Functional(Model):
             flags = logits if isinstance(logits, tuple) else (logits,) * len(self._graph_outputs)
             as_logits = {id(t.node) for t, f in zip(self._graph_outputs, flags) if f}
         for node, ins, outs in plan:
-            args = values[ins] if isinstance(ins, int) else _gather(values, ins)
+            args = values[ins] if isinstance(ins, int) else gather(values, ins)
             if as_logits and id(node) in as_logits:
                 out = node.layer.pre_activation(args, ctx)
             else:
@@ -289,8 +238,8 @@ class Functional(Model):
         flags = logits if isinstance(logits, tuple) else (bool(logits),) * len(self._graph_outputs)
         as_logits = {id(t.node) for t, f in zip(self._graph_outputs, flags) if f}
         for node, ins, outs in plan:
-            args = _gather(values, ins)
-            in_mask = _gather(masks, ins)
+            args = gather(values, ins)
+            in_mask = gather(masks, ins)
             if id(node) in as_logits and not node.layer.takes_mask:
                 out, mask = node.layer.pre_activation(args, ctx), None
             else:
@@ -367,7 +316,7 @@ class Functional(Model):
                     raise ValueError(f"a node input refers to an unknown tensor {ref!r}")
                 return outs[ref[2]]
 
-            inputs = _map_refs(lookup, entry.get("inputs"))
+            inputs = map_refs(lookup, entry.get("inputs"))
             out = layer(inputs)
             k = counts.get(layer.name, 0)
             counts[layer.name] = k + 1
@@ -392,18 +341,3 @@ class Functional(Model):
 #: the keys of a functional model's configuration
 _GRAPH_KEYS = frozenset({"name", "layers", "nodes", "input_layers", "input_keys", "input_kind", "output_layers",
                          "output_kind", "output_keys", "trainable"})
-
-
-def _gather(values: list, slots):
-    if isinstance(slots, int):
-        return values[slots]
-    return [_gather(values, s) for s in slots]
-
-
-def _map_refs(fn, structure):
-    if isinstance(structure, list) and len(structure) == 3 and isinstance(structure[0], str):
-        return fn(structure)
-    if isinstance(structure, list):
-        return [_map_refs(fn, s) for s in structure]
-    raise ValueError(f"a node's inputs are malformed: {structure!r}")
-
