@@ -23,7 +23,13 @@ __all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2", "get", "seria
 
 
 class Regularizer:
-    """Base class: ``__call__(w)`` returns the penalty added to the loss."""
+    """Base class: ``__call__(w)`` returns the penalty added to the loss.
+
+    The built-in regularizers take their factors as keyword arguments too
+    (``__call__(w, l2=t)``): a training step passes the factors it holds in its state (see
+    :meth:`hyper_parameters`), so one compiled step serves every strength and stacked variants
+    each train with their own.
+    """
 
     #: factor of the L1 part handled by soft-thresholding instead of the gradient (0 if none)
     prox_l1: float = 0.0
@@ -31,14 +37,21 @@ class Regularizer:
     def __call__(self, w: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError  # abstract: each regularizer defines its penalty
 
-    def gradient_penalty(self, w: torch.Tensor) -> torch.Tensor | None:
-        """The part of the penalty that is differentiated (all of it unless proximal)."""
-        return self(w)
+    def hyper_parameters(self) -> dict[str, float]:
+        """``{name: value}`` of the factors a training step reads from its state and passes back
+        as keyword arguments of ``__call__``, ``gradient_penalty`` and ``add_gradient`` (none
+        for a custom regularizer: its penalty is whatever ``__call__(w)`` computes)."""
+        return {}
 
-    def add_gradient(self, grad: torch.Tensor, w: torch.Tensor) -> torch.Tensor | None:
+    def gradient_penalty(self, w: torch.Tensor, **factors) -> torch.Tensor | None:
+        """The part of the penalty that is differentiated (all of it unless proximal)."""
+        return self(w, **factors)
+
+    def add_gradient(self, grad: torch.Tensor, w: torch.Tensor, **factors) -> torch.Tensor | None:
         """``grad`` plus the gradient of :meth:`gradient_penalty` at ``w`` in closed form, or None
         when the regularizer has no closed form (the step then differentiates the penalty).
-        The built-in penalties use it: one fused op instead of a penalty graph to backpropagate."""
+        The built-in penalties use it: one fused op instead of a penalty graph to backpropagate.
+        Factors are Python numbers here (eager steps)."""
         return None
 
     def get_config(self) -> dict:
@@ -70,15 +83,18 @@ class L1(Regularizer):
         self.proximal = bool(proximal)
         self.prox_l1 = self.l1 if self.proximal else 0.0
 
-    def __call__(self, w):
-        return self.l1 * w.abs().sum()
+    def __call__(self, w, l1=None):
+        return (self.l1 if l1 is None else l1) * w.abs().sum()
 
-    def gradient_penalty(self, w):
-        return None if self.proximal else self(w)
+    def hyper_parameters(self):
+        return {"l1": self.l1}
 
-    def add_gradient(self, grad, w):
+    def gradient_penalty(self, w, l1=None):
+        return None if self.proximal else self(w, l1)
+
+    def add_gradient(self, grad, w, l1=None):
         # the subgradient at 0 is taken as 0 (torch.sign(0) == 0)
-        return grad if self.proximal else grad.add(torch.sign(w), alpha=self.l1)
+        return grad if self.proximal else grad.add(torch.sign(w), alpha=self.l1 if l1 is None else l1)
 
     def get_config(self):
         return {"l1": self.l1, "proximal": self.proximal}
@@ -97,11 +113,14 @@ class L2(Regularizer):
     def __init__(self, l2: float = 0.01):
         self.l2 = check_float("l2", l2, low=0.0, where="L2")
 
-    def __call__(self, w):
-        return self.l2 * w.square().sum()
+    def __call__(self, w, l2=None):
+        return (self.l2 if l2 is None else l2) * w.square().sum()
 
-    def add_gradient(self, grad, w):
-        return grad.add(w, alpha=2.0 * self.l2)
+    def hyper_parameters(self):
+        return {"l2": self.l2}
+
+    def add_gradient(self, grad, w, l2=None):
+        return grad.add(w, alpha=2.0 * (self.l2 if l2 is None else l2))
 
     def get_config(self):
         return {"l2": self.l2}
@@ -122,17 +141,24 @@ class L1L2(Regularizer):
         self.proximal = bool(proximal)
         self.prox_l1 = self.l1 if self.proximal else 0.0
 
-    def __call__(self, w):
-        return self.l1 * w.abs().sum() + self.l2 * w.square().sum()
+    def __call__(self, w, l1=None, l2=None):
+        l1 = self.l1 if l1 is None else l1
+        l2 = self.l2 if l2 is None else l2
+        return l1 * w.abs().sum() + l2 * w.square().sum()
 
-    def gradient_penalty(self, w):
+    def hyper_parameters(self):
+        return {"l1": self.l1, "l2": self.l2}
+
+    def gradient_penalty(self, w, l1=None, l2=None):
         if self.proximal:
-            return self.l2 * w.square().sum() if self.l2 else None
-        return self(w)
+            l2 = self.l2 if l2 is None else l2
+            # no penalty graph for a known zero; a tensor factor may be zero for some variants only
+            return None if isinstance(l2, (int, float)) and l2 == 0 else l2 * w.square().sum()
+        return self(w, l1, l2)
 
-    def add_gradient(self, grad, w):
-        g = grad.add(w, alpha=2.0 * self.l2)
-        return g if self.proximal else g.add(torch.sign(w), alpha=self.l1)
+    def add_gradient(self, grad, w, l1=None, l2=None):
+        g = grad.add(w, alpha=2.0 * (self.l2 if l2 is None else l2))
+        return g if self.proximal else g.add(torch.sign(w), alpha=self.l1 if l1 is None else l1)
 
     def get_config(self):
         return {"l1": self.l1, "l2": self.l2, "proximal": self.proximal}

@@ -61,6 +61,10 @@ class Layer:
     #: the layer runs a fused kernel eagerly that a compiled step cannot use (LSTM/GRU on
     #: PyTorch's RNN kernels): ``jit_compile="auto"`` then keeps the model eager
     runs_faster_eagerly = False
+    #: attributes whose values a training step reads from its state rather than from the layer
+    #: (dropout rates, noise levels): one compiled step serves every value, and stacked variants
+    #: each train with their own. A layer reads them with ``ctx.hyper(self, name)``.
+    hyper_parameters: tuple[str, ...] = ()
 
     def __init__(self, name: str | None = None, trainable: bool = True, input_shape=None,
                  input_dim: int | None = None, dtype=None, **kwargs):

@@ -49,13 +49,16 @@ class CallContext:
         penalties: activity-regularization terms added to the loss.
         checked_inputs: layers whose input the caller has checked already (Embedding's indices,
             checked once per fit rather than once per batch).
+        hyper_values, hyper_paths: the training state's hyper-parameters (``{path: value}``)
+            and where each layer's lie (``{(layer, attribute): path}``); see :meth:`hyper`.
     """
 
     __slots__ = ("values", "paths", "streams", "training", "stochastic", "key", "updates", "penalties",
-                 "checked_inputs", "_draws")
+                 "checked_inputs", "hyper_values", "hyper_paths", "_draws")
 
     def __init__(self, values: Mapping[str, torch.Tensor], paths: Mapping, streams: Mapping | None = None,
-                 training: bool = False, key=0, stochastic: bool | None = None, checked_inputs=frozenset()):
+                 training: bool = False, key=0, stochastic: bool | None = None, checked_inputs=frozenset(),
+                 hyper_values: Mapping | None = None, hyper_paths: Mapping | None = None):
         self.values = values
         self.paths = paths
         self.streams = streams or {}
@@ -65,7 +68,18 @@ class CallContext:
         self.updates: dict[str, torch.Tensor] = {}
         self.penalties: list[torch.Tensor] = []
         self.checked_inputs = checked_inputs
+        self.hyper_values = hyper_values
+        self.hyper_paths = hyper_paths
         self._draws: dict = {}
+
+    def hyper(self, layer, name: str):
+        """The value of ``layer``'s hyper-parameter ``name`` in this pass: the training state's
+        (a Python number eagerly, a tensor in compiled and stacked steps), else the attribute."""
+        if self.hyper_paths:
+            path = self.hyper_paths.get((layer, name))
+            if path is not None:
+                return self.hyper_values[path]
+        return getattr(layer, name)
 
     def _missing(self, var) -> MissingVariableError:
         owner = getattr(var.layer, "name", "?")

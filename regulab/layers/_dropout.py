@@ -31,6 +31,12 @@ class _RandomLayer(Layer):
         return cfg
 
 
+def is_zero(value) -> bool:
+    """A hyper-parameter known to be 0 (a Python number): the layer is then the identity. A
+    tensor (compiled or stacked steps) is never taken as zero: some variants may train with it."""
+    return isinstance(value, (int, float)) and value == 0
+
+
 def check_rate(rate, where: str) -> float:
     return check_float("rate", rate, low=0.0, high=1.0, high_open=True, where=where)
 
@@ -54,6 +60,7 @@ class Dropout(_RandomLayer):
     """
 
     supports_masking = True
+    hyper_parameters = ("rate",)
 
     def __init__(self, rate: float, noise_shape=None, seed: int | None = None, **kwargs):
         super().__init__(seed=seed, **kwargs)
@@ -69,10 +76,11 @@ class Dropout(_RandomLayer):
         return tuple(x.shape[i] if d is None else d for i, d in enumerate(self.noise_shape))
 
     def call(self, x, ctx):
-        if not ctx.stochastic or self.rate == 0.0:
+        rate = ctx.hyper(self, "rate")
+        if not ctx.stochastic or is_zero(rate):
             return x
-        keep = ctx.uniform(self._mask_shape(x), self.stream(ctx), x.device) >= self.rate
-        return x * keep * (1.0 / (1.0 - self.rate))
+        keep = ctx.uniform(self._mask_shape(x), self.stream(ctx), x.device) >= rate
+        return x * keep * (1.0 / (1.0 - rate))
 
     def get_config(self):
         cfg = {**super().get_config(), "rate": self.rate}

@@ -1,10 +1,8 @@
 """Noise layers: GaussianNoise, GaussianDropout and AlphaDropout. All are the identity in inference."""
 from __future__ import annotations
 
-import math
-
 from regulab._validation import check_float
-from regulab.layers._dropout import _RandomLayer, check_rate
+from regulab.layers._dropout import _RandomLayer, check_rate, is_zero
 
 
 class GaussianNoise(_RandomLayer):
@@ -16,15 +14,17 @@ class GaussianNoise(_RandomLayer):
     """
 
     supports_masking = True
+    hyper_parameters = ("stddev",)
 
     def __init__(self, stddev: float, seed: int | None = None, **kwargs):
         super().__init__(seed=seed, **kwargs)
         self.stddev = check_float("stddev", stddev, low=0.0, where="GaussianNoise")
 
     def call(self, x, ctx):
-        if not ctx.stochastic or self.stddev == 0.0:
+        stddev = ctx.hyper(self, "stddev")
+        if not ctx.stochastic or is_zero(stddev):
             return x
-        return x + self.stddev * ctx.normal(tuple(x.shape), self.stream(ctx), x.device)
+        return x + stddev * ctx.normal(tuple(x.shape), self.stream(ctx), x.device)
 
     def get_config(self):
         return {**super().get_config(), "stddev": self.stddev}
@@ -39,15 +39,17 @@ class GaussianDropout(_RandomLayer):
     """
 
     supports_masking = True
+    hyper_parameters = ("rate",)
 
     def __init__(self, rate: float, seed: int | None = None, **kwargs):
         super().__init__(seed=seed, **kwargs)
         self.rate = check_rate(rate, "GaussianDropout")
 
     def call(self, x, ctx):
-        if not ctx.stochastic or self.rate == 0.0:
+        rate = ctx.hyper(self, "rate")
+        if not ctx.stochastic or is_zero(rate):
             return x
-        std = math.sqrt(self.rate / (1.0 - self.rate))
+        std = (rate / (1.0 - rate)) ** 0.5
         return x * (1.0 + std * ctx.normal(tuple(x.shape), self.stream(ctx), x.device))
 
     def get_config(self):
@@ -69,18 +71,20 @@ class AlphaDropout(_RandomLayer):
     """
 
     supports_masking = True
+    hyper_parameters = ("rate",)
 
     def __init__(self, rate: float, seed: int | None = None, **kwargs):
         super().__init__(seed=seed, **kwargs)
         self.rate = check_rate(rate, "AlphaDropout")
 
     def call(self, x, ctx):
-        if not ctx.stochastic or self.rate == 0.0:
+        rate = ctx.hyper(self, "rate")
+        if not ctx.stochastic or is_zero(rate):
             return x
         alpha_p = -_ALPHA * _SCALE
-        keep = (ctx.uniform(tuple(x.shape), self.stream(ctx), x.device) >= self.rate).to(x.dtype)
-        a = ((1 - self.rate) * (1 + self.rate * alpha_p ** 2)) ** -0.5
-        b = -a * alpha_p * self.rate
+        keep = (ctx.uniform(tuple(x.shape), self.stream(ctx), x.device) >= rate).to(x.dtype)
+        a = ((1 - rate) * (1 + rate * alpha_p ** 2)) ** -0.5
+        b = -a * alpha_p * rate
         return a * (x * keep + alpha_p * (1 - keep)) + b
 
     def get_config(self):

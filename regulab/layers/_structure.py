@@ -112,6 +112,21 @@ def variable_paths(root) -> dict:
     return paths
 
 
+def layer_paths(root) -> dict:
+    """``{layer: path}`` for ``root``'s layers below it (the keys ``variable_paths`` uses; a layer
+    used twice keeps its first path)."""
+    paths: dict = {}
+
+    def walk(layer, prefix: str) -> None:
+        for key, child in sublayer_keys(layer):
+            if child not in paths:
+                paths[child] = prefix + key
+                walk(child, f"{prefix}{key}/")
+
+    walk(root, "")
+    return paths
+
+
 def layer_streams(root) -> dict:
     """``{layer: random stream}`` below ``root`` (see ``Layer.layer_streams``)."""
     streams: dict = {}

@@ -43,6 +43,22 @@ def describe(layer) -> dict:
                 "layers": [describe(child) for child in layer._sublayers]}
 
 
+def structural_config(layer) -> dict:
+    """``describe(layer)`` without the values a training step reads from its state: the layer's
+    ``hyper_parameters`` (a dropout rate) and its regularizers' factors (kept: their classes and
+    whether they are proximal). Two layers with equal structural configurations run the same
+    step code, whatever those values."""
+    config = describe(layer)
+    if not isinstance(config, dict):
+        return config
+    config = {k: v for k, v in config.items() if k not in type(layer).hyper_parameters}
+    for key, value in list(config.items()):
+        if key.endswith("_regularizer") and isinstance(value, dict) and isinstance(value.get("config"), dict):
+            inner = {k: v for k, v in value["config"].items() if k not in ("l1", "l2")}
+            config[key] = {**value, "config": inner}
+    return config
+
+
 def layer_spec(layer, written: set | None = None) -> dict:
     """``{"class_name", "config"}`` for ``layer``; ``{"shared": name}`` if ``written`` has it."""
     if written is not None:

@@ -45,9 +45,9 @@ def make_functional_step(spec: StepSpec):
     closed_form, autograd_pen = [], list(spec.penalized)
     take = spec.take_traced
 
-    def objective(params, buffers, x, y, w, key):
+    def objective(params, buffers, x, y, w, key, hyper):
         value, (out, data_sum, head_sums, updates, activity, y) = _objective(
-            spec, autograd_pen, params, buffers, x, y, w, key)
+            spec, autograd_pen, params, buffers, x, y, w, key, hyper)
         if activity is None:  # torch.func's auxiliary outputs must all be tensors
             activity = torch.zeros((), device=data_sum.device)
         return value, (out, data_sum, head_sums, updates, activity, y)
@@ -57,7 +57,7 @@ def make_functional_step(spec: StepSpec):
     def step(state, batch, key):
         x, y, w = batch
         params = take(state.params)
-        grads, aux = grad_fn(params, state.buffers, x, y, w, key)
+        grads, aux = grad_fn(params, state.buffers, x, y, w, key, state.hyper)
         return _apply_update(spec, closed_form, fill, state, params, grads, aux, w, take)
 
     return step

@@ -22,6 +22,7 @@ from regulab import _random
 from regulab._atomic import atomic_write
 from regulab._cache import cache_dir
 from regulab.training._compiled import index_batch
+from regulab.training._epoch_logs import epoch_logs, evaluate_tensors
 from regulab.training._state import TrainState, merge, split
 from regulab.training._step import StepSpec, make_train_step
 
@@ -74,7 +75,8 @@ def _without_learning_rate(config: dict) -> dict:
 
 
 def _architecture(model, describe) -> list:
-    """Every layer's configuration with its output shape (a model that cannot be saved still has one)."""
+    """Every layer's configuration with its output shape (a model that cannot be saved still has one),
+    without the hyper-parameters the step reads from its state."""
     return [[type(layer).__name__, describe(layer) if layer is not model else None, repr(layer.output_shape)]
             for layer in model._flatten_layers()]
 
@@ -83,9 +85,9 @@ def spec_signature(model, spec: StepSpec, k: int, batch_size: int, device: torch
     """What a compiled step depends on: architecture, losses, metrics, optimizer, batch shape."""
     from regulab import losses, optimizers
 
-    from regulab.models._specs import describe
+    from regulab.models._specs import structural_config
 
-    payload = json.dumps({"model": _without_names(_architecture(model, describe)),
+    payload = json.dumps({"model": _without_names(_architecture(model, structural_config)),
                           "losses": [[h.weight, losses.serialize(h.loss)] for h in spec.heads],
                           "metrics": [type(m).__name__ for m in spec.metrics],
                           "optimizer": _without_learning_rate(optimizers.serialize(spec.optimizer)), "k": k,
@@ -275,7 +277,37 @@ class Engine:
             self.decision = (f"eager (auto: {self.total_steps} steps at {per_step * 1e3:.2f} ms would not "
                              f"repay ~{cost:.0f} s of compiling)")
 
-    # -- what the loop calls
+    # -- what the loop calls (``_loop.train_members``; ``StackedEngine`` answers the same calls)
+    def select(self, active) -> None:
+        """The members training this epoch: always this engine's one model."""
+
+    def zeros(self) -> torch.Tensor:
+        return torch.zeros(self.spec.n_stats, device=self.device)
+
+    @staticmethod
+    def count(xs, stacked: bool) -> tuple[int, int]:
+        """(batches, samples) in a group."""
+        lead = xs[0] if isinstance(xs, tuple) else xs
+        return (lead.shape[0], lead.shape[0] * lead.shape[1]) if stacked else (1, lead.shape[0])
+
+    @staticmethod
+    def row(acc: torch.Tensor, i: int) -> torch.Tensor:
+        return acc
+
+    def stop_mid_epoch(self, stopped) -> bool:
+        """A callback stopped the fit during an epoch: end the epoch now."""
+        return True
+
+    def epoch_logs(self, acc: torch.Tensor, seen: int) -> list[dict]:
+        return [epoch_logs(self.spec, acc.tolist(), seen)]
+
+    def validate(self, validation) -> list[dict]:
+        from regulab.training import _inference
+
+        # compiled with the training step (Keras's jit_compile covers the test step too)
+        step = _inference.eval_step(self.model, self.spec, compiled=self.mode == "compiled")
+        return [evaluate_tensors(self.spec, *validation, prefix="val_", step=step)]
+
     def run_group(self, xs, ys, ws, stacked: bool) -> torch.Tensor:
         """Run ``xs`` (K stacked full batches when ``stacked``, else one batch); return the summed
         statistics."""

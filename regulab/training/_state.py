@@ -8,12 +8,20 @@ is a plain structure of dicts, the shape ``torch.func.functional_call`` takes an
 ``torch.compile`` and ``torch.func.vmap`` see through, so one pure step function
 ``train_step(state, batch, key) -> (state, stats)`` serves the eager, compiled, CUDA-captured and
 stacked engines (the idea of Flax NNX's ``split``/``merge``).
+
+Hyper-parameters are state too: the learning rate, every regularizer's factors
+(``dense/kernel/regularizer/l2``) and every layer's ``hyper_parameters`` (``dropout/rate``). The
+step reads them from the state, not from the layers, so one compiled step serves every value and a
+stacked step gives each variant its own (a rate of 0 is off). They are read from the layers and
+regularizers at every ``split``, so changing ``layer.rate`` between fits or epochs takes effect.
 """
 from __future__ import annotations
 
 from typing import NamedTuple
 
 import torch
+
+from regulab.layers._structure import layer_paths
 
 #: the optimizer entry of the standard step, and the key of its learning rate in ``hyper``
 OPTIMIZER = "optimizer"
@@ -48,6 +56,25 @@ class Structure:
         self.buffer_paths = tuple(p for p, _ in self.buffers)
         self.trainable_vars = [v for _, v in self.trainable]
         self.streams = model.layer_streams()
+        # hyper-parameters by path: [(path, owner, attribute)], owners being layers and regularizers
+        self.hyper: list[tuple[str, object, str]] = []
+        #: {(layer, attribute): path} for the layers' own hyper-parameters (read through the context)
+        self.hyper_paths: dict = {}
+        for layer, path in [(model, ""), *layer_paths(model).items()]:
+            for name in type(layer).hyper_parameters:
+                key = f"{path}/{name}" if path else name
+                self.hyper.append((key, layer, name))
+                self.hyper_paths[(layer, name)] = key
+        #: {variable path: [(factor, hyper path)]} for regularized variables
+        self.regularizer_factors: dict[str, list[tuple[str, str]]] = {}
+        for v, p in self.paths.items():
+            if v.regularizer is not None:
+                entries = []
+                for name in v.regularizer.hyper_parameters():
+                    key = f"{p}/regularizer/{name}"
+                    self.hyper.append((key, v.regularizer, name))
+                    entries.append((name, key))
+                self.regularizer_factors[p] = entries
         # layers whose input is a model input that fit, evaluate and predict check as a whole
         # (Embedding's indices), so the steps need not check it batch by batch
         consumers = getattr(model, "_index_consumers", None)
@@ -56,7 +83,15 @@ class Structure:
     @property
     def layout_key(self) -> tuple:
         """What a compiled step's code depends on: the paths and which of them train."""
-        return self.trainable_paths, self.buffer_paths
+        return self.trainable_paths, self.buffer_paths, tuple(p for p, _, _ in self.hyper)
+
+    def hyper_values(self) -> dict:
+        """``{path: value}`` of the layers' and regularizers' hyper-parameters now."""
+        return {key: getattr(owner, name) for key, owner, name in self.hyper}
+
+    def factors(self, path: str, hyper: dict) -> dict:
+        """The keyword factors of the regularizer of the variable at ``path``, from ``hyper``."""
+        return {name: hyper[key] for name, key in self.regularizer_factors.get(path, ())}
 
 
 def as_tensor_scalar(value, device) -> torch.Tensor:
@@ -72,6 +107,10 @@ def split(structure: Structure, optimizer=None, scalar_tensors: bool = False) ->
     params = {p: v.value for p, v in structure.trainable}
     buffers = {p: v.value for p, v in structure.buffers}
     opt, hyper = {}, {}
+    layer_hyper = structure.hyper_values()
+    if scalar_tensors and layer_hyper:
+        device = next(iter(params.values())).device if params else torch.device("cpu")
+        layer_hyper = {k: as_tensor_scalar(v, device) for k, v in layer_hyper.items()}
     if optimizer is not None:
         slots = optimizer.slots_for(structure.trainable_vars)
         iterations, lr = optimizer._iterations, optimizer._learning_rate
@@ -82,6 +121,7 @@ def split(structure: Structure, optimizer=None, scalar_tensors: bool = False) ->
         opt[OPTIMIZER] = {"iterations": iterations,
                           "slots": {slot: dict(zip(structure.trainable_paths, values)) for slot, values in slots.items()}}
         hyper[LEARNING_RATE] = lr
+    hyper.update(layer_hyper)
     return TrainState(params, buffers, opt, hyper)
 
 

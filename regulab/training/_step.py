@@ -69,7 +69,7 @@ class StepSpec:
     single: bool = True
     penalized: list = field(default_factory=list)         # (position in trainable, regularizer)
     frozen_penalized: list = field(default_factory=list)  # (buffer path, regularizer)
-    proximal: list = field(default_factory=list)          # (position in trainable, l1 factor)
+    proximal: list = field(default_factory=list)          # (position in trainable, hyper path of its l1)
     #: ``mix(x, y, key) -> (x, y)`` applied to each training batch (mixup, cutmix), or None
     batch_mix: Callable | None = None
     #: some layer penalizes its output (activity regularization)
@@ -99,8 +99,10 @@ class StepSpec:
         trainable = structure.trainable_vars
         penalized = [(i, v.regularizer) for i, v in enumerate(trainable) if v.regularizer is not None]
         frozen = [(p, v.regularizer) for p, v in structure.buffers if v.regularizer is not None]
-        return cls(forward, structure, heads, optimizer, single, penalized, frozen,
-                   [(i, r.prox_l1) for i, r in penalized if r.prox_l1 > 0], n_outputs=n_outputs)
+        paths = structure.trainable_paths
+        proximal = [(i, dict(structure.regularizer_factors[paths[i]])["l1"]) for i, r in penalized
+                    if getattr(r, "proximal", False)]
+        return cls(forward, structure, heads, optimizer, single, penalized, frozen, proximal, n_outputs=n_outputs)
 
     @property
     def metrics(self) -> list[Metric]:
@@ -142,21 +144,32 @@ class StepSpec:
             flags[h.index] = h.forward_logits
         return tuple(flags)
 
-    def context(self, params: dict, buffers: dict, training: bool, key=0, stochastic=None) -> CallContext:
+    def context(self, params: dict, buffers: dict, training: bool, key=0, stochastic=None,
+                hyper: dict | None = None) -> CallContext:
+        """The context of one pass; ``hyper`` is the training state's hyper-parameters (without
+        it, layers read their attributes)."""
         # no copy when there are no buffers: this runs once per step
         values = {**params, **buffers} if buffers else params
         return CallContext(values, self.structure.paths, self.structure.streams, training=training, key=key,
-                           stochastic=stochastic, checked_inputs=self.structure.checked_inputs)
+                           stochastic=stochastic, checked_inputs=self.structure.checked_inputs,
+                           hyper_values=hyper, hyper_paths=self.structure.hyper_paths if hyper else None)
+
+    def factors(self, i: int, hyper: dict | None) -> dict:
+        """The keyword factors of trainable weight ``i``'s regularizer from ``hyper`` (none: its own)."""
+        return {} if hyper is None else self.structure.factors(self.structure.trainable_paths[i], hyper)
 
 
-def _penalty_report(spec: StepSpec, params: Sequence, buffers: dict):
+def _penalty_report(spec: StepSpec, params: Sequence, buffers: dict, hyper: dict | None = None):
     """The full penalty of the current weights (what ``loss`` adds to the data term), without
-    building a graph: gradients of built-in penalties are added in closed form instead."""
+    building a graph: gradients of built-in penalties are added in closed form instead. Factors
+    come from ``hyper`` (the training state's), else from the regularizers."""
     total = None
     for i, reg in spec.penalized:
-        total = reg(params[i]) if total is None else total + reg(params[i])
+        term = reg(params[i], **spec.factors(i, hyper))
+        total = term if total is None else total + term
     for p, reg in spec.frozen_penalized:
-        total = reg(buffers[p]) if total is None else total + reg(buffers[p])
+        term = reg(buffers[p], **({} if hyper is None else spec.structure.factors(p, hyper)))
+        total = term if total is None else total + term
     return total
 
 
@@ -234,7 +247,7 @@ def _batch_stats(spec: StepSpec, const, out, y, w, data_sum, head_sums, penalty)
     return torch.cat(stats)
 
 
-def _objective(spec: StepSpec, autograd_penalized, params: Sequence, buffers: dict, x, y, w, key):
+def _objective(spec: StepSpec, autograd_penalized, params: Sequence, buffers: dict, x, y, w, key, hyper=None):
     """The minimized objective and what the update needs besides its gradient.
 
     Returns ``(objective, (out, data_sum, head_sums, updates, activity, y))``: outputs, the
@@ -244,12 +257,12 @@ def _objective(spec: StepSpec, autograd_penalized, params: Sequence, buffers: di
     """
     if spec.batch_mix is not None:
         x, y = spec.batch_mix(x, y, _random.fold_in(key, _MIX_STREAM))
-    ctx = spec.context(dict(zip(spec.structure.trainable_paths, params)), buffers, True, key)
+    ctx = spec.context(dict(zip(spec.structure.trainable_paths, params)), buffers, True, key, hyper=hyper)
     out = spec.forward(x, ctx, spec.logits)
     data_sum, head_sums = _data_sums(spec, out, y, w)
     objective = data_sum / _batch_size(out)
     for i, reg in autograd_penalized:
-        term = reg.gradient_penalty(params[i])
+        term = reg.gradient_penalty(params[i], **spec.factors(i, hyper))
         if term is not None:
             objective = objective + term
     activity = None
@@ -285,23 +298,24 @@ def _apply_update(spec: StepSpec, closed_form, const, state: TrainState, params,
     optimizer = spec.optimizer
     out, data_sum, head_sums, updates, activity, y = aux
     grads = list(grads)
-    penalty = _penalty_report(spec, params, state.buffers)
+    hyper = state.hyper
+    penalty = _penalty_report(spec, params, state.buffers, hyper)
     if activity is not None:
         activity = activity.detach()
         penalty = activity if penalty is None else penalty + activity
     for i, reg in closed_form:
-        grads[i] = reg.add_gradient(grads[i], params[i])
+        grads[i] = reg.add_gradient(grads[i], params[i], **spec.factors(i, hyper))
     view = optimizer_view(spec, state, take or spec.take_trainable)
     if params:
         new_params, new_opt = optimizer.update(list(params), grads, view)
     else:  # nothing to train (a frozen model): the optimizer has nothing to do
         new_params, new_opt = [], view
     new_params = list(new_params)
-    for i, lam in spec.proximal:
+    for i, lam_path in spec.proximal:
         # soft-thresholding with each weight's own step size: Adam's per-parameter steps make a
         # single lr * lambda threshold far too small to ever reach zero
         p = new_params[i]
-        thresh = lam * optimizer.step_size(new_opt, i)
+        thresh = hyper[lam_path] * optimizer.step_size(new_opt, i)
         new_params[i] = torch.sign(p) * torch.clamp(p.abs() - thresh, min=0.0)
     buffers = state.buffers
     if updates:
@@ -336,7 +350,7 @@ def make_train_step(spec: StepSpec):
         params = take(state.params)
         leaves = [p.detach().requires_grad_() for p in params]
         with torch.enable_grad():
-            objective, aux = _objective(spec, autograd_pen, leaves, state.buffers, x, y, w, key)
+            objective, aux = _objective(spec, autograd_pen, leaves, state.buffers, x, y, w, key, state.hyper)
             # a model with nothing to train still reports its loss and updates its statistics
             grads = torch.autograd.grad(objective, leaves, **unused) if leaves else ()
         with torch.no_grad():

@@ -26,7 +26,8 @@ def test_stacked_variants_equal_separate_fits(kind):
     histories = [m.fit(x, y, epochs=2, verbose=0, seed=s, validation_data=(x[:64], y[:64])).history
                  for m, s in zip(separate, seeds)]
     stacked = _models(kind, 3)
-    stacked_histories = fit_variants(stacked, x, y, seeds=seeds, epochs=2, validation_data=(x[:64], y[:64]))
+    stacked_histories = [h.history for h in
+                         fit_variants(stacked, x, y, seeds=seeds, epochs=2, validation_data=(x[:64], y[:64]))]
     for a, b in zip(separate, stacked):
         for wa, wb in zip(a.get_weights(), b.get_weights()):
             np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
@@ -47,7 +48,7 @@ def test_compiled_stacked_step_matches_eager():
     h_e = fit_variants(eager, x, y, seeds=[0, 1, 2, 3], epochs=2)
     h_c = fit_variants(compiled, x, y, seeds=[0, 1, 2, 3], epochs=2, jit_compile=True, steps_per_execution=2)
     for a, b in zip(h_e, h_c):
-        np.testing.assert_allclose(a["loss"], b["loss"], rtol=1e-4)
+        np.testing.assert_allclose(a.history["loss"], b.history["loss"], rtol=1e-4)
     for a, b in zip(eager, compiled):
         for wa, wb in zip(a.get_weights(), b.get_weights()):
             np.testing.assert_allclose(wa, wb, rtol=1e-4, atol=1e-5)
@@ -59,12 +60,13 @@ def test_variants_must_share_architecture_and_seeds_must_match():
     other.compile("adam", "binary_crossentropy", metrics=["accuracy"])
     with pytest.raises(ValueError, match="model 1 .* differs from model 0"):
         fit_variants([seed_model("plain"), other], x, y, seeds=[0, 1])
-    # a different regularizer factor would otherwise be silently replaced by model 0's
-    strong = Sequential([Dense(64, input_dim=100, activation="relu", kernel_regularizer=regulab.regularizers.l2(0.1)),
-                         Dense(1, activation="sigmoid")])
-    strong.compile("adam", "binary_crossentropy", metrics=["accuracy"])
-    with pytest.raises(ValueError, match="Only seeds and initial weights may differ"):
-        fit_variants([seed_model("l2"), strong], x, y, seeds=[0, 1])
+    # another regularizer kind runs other step code; another factor is state (see below)
+    lasso = Sequential([Dense(64, input_dim=100, activation="relu", kernel_regularizer=regulab.regularizers.l1(0.1)),
+                        Dense(1, activation="sigmoid")])
+    lasso.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+    with pytest.raises(ValueError, match="Only seeds, initial weights, learning rates, regularizer factors, "
+                                         "dropout rates and noise levels may differ"):
+        fit_variants([seed_model("l2"), lasso], x, y, seeds=[0, 1])
     with pytest.raises(ValueError, match=re.escape("Argument `seeds` needs one seed per model: 2 models, 1 seeds.")):
         fit_variants(_models("plain", 2), x, y, seeds=[0])
 
@@ -124,3 +126,118 @@ def test_fit_variants_stacks_models_with_a_nested_model():
     alone.fit(x, y, epochs=2, seed=6, verbose=0)
     for a, b in zip(stacked[1].get_weights(), alone.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def _hyper_model(seed, l2, rate, lr, proximal_l1=0.0, noise=0.0):
+    from regulab import optimizers, regularizers
+    from regulab.layers import Dropout, GaussianNoise
+
+    regulab.set_random_seed(seed)
+    model = Sequential([GaussianNoise(noise, input_shape=(100,)),
+                        Dense(32, activation="relu", kernel_regularizer=regularizers.l2(l2)),
+                        Dropout(rate),
+                        Dense(1, activation="sigmoid", kernel_regularizer=regularizers.l1(proximal_l1, proximal=True))])
+    model.compile(optimizer=optimizers.Adam(learning_rate=lr), loss="binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
+HYPER = [(0.0, 0.0, 1e-3, 0.0, 0.0), (0.01, 0.5, 1e-3, 20.0, 0.1), (0.1, 0.2, 3e-3, 0.0, 0.5)]
+
+
+def test_variants_with_their_own_hyper_parameters_equal_separate_fits():
+    # regularizer factors, dropout rates, noise levels and learning rates are state: one stacked
+    # step trains each variant with its own values, as its own fit would
+    x, y = linear_data(200)
+    val = (x[:50], y[:50])
+    separate = [_hyper_model(i, *h) for i, h in enumerate(HYPER)]
+    expected = [m.fit(x, y, epochs=3, verbose=0, seed=10 + i, validation_data=val).history
+                for i, m in enumerate(separate)]
+    stacked = [_hyper_model(i, *h) for i, h in enumerate(HYPER)]
+    got = fit_variants(stacked, x, y, seeds=[10, 11, 12], epochs=3, validation_data=val)
+    # within float rounding: a stacked step computes 1 / (1 - rate) in float32, eager in float64
+    for a, b, ha, hb in zip(separate, stacked, expected, got):
+        for wa, wb in zip(a.get_weights(), b.get_weights()):
+            np.testing.assert_allclose(wa, wb, rtol=1e-4, atol=1e-5)
+        assert set(ha) == set(hb.history)
+        for key in ha:
+            np.testing.assert_allclose(ha[key], hb.history[key], rtol=1e-4, atol=1e-5)
+    # proximal L1 reached exact zeros in the variant that has it, in both
+    zeros = [(m.layers[-1].get_weights()[0] == 0).sum() for m in (stacked[1], separate[1], stacked[0])]
+    assert zeros[0] == zeros[1] > 0 == zeros[2]
+    assert stacked[1].optimizer.learning_rate == pytest.approx(1e-3)
+    assert stacked[2].optimizer.learning_rate == pytest.approx(3e-3)
+
+
+def test_each_variant_has_its_own_early_stopping_and_restored_weights():
+    from regulab.callbacks import EarlyStopping
+
+    x, y = linear_data(40)  # 40 samples of 100 features: the validation loss soon turns up
+    xv, yv = linear_data(60, seed=1)
+    patience = [1, 3, 50]
+
+    def callbacks(i):
+        return [EarlyStopping(monitor="val_loss", patience=patience[i], restore_best_weights=True)]
+
+    def models():
+        # SGD: Adam divides tiny gradients by their tiny root mean square, which magnifies float
+        # rounding (the stacked and the separate runs then differ by ~1e-4 after 80 steps)
+        out = _models("plain", 3)
+        for m in out:
+            m.compile(regulab.optimizers.SGD(learning_rate=0.2), "binary_crossentropy")
+        return out
+
+    separate = models()
+    expected = [m.fit(x, y, epochs=40, verbose=0, seed=i, validation_data=(xv, yv), callbacks=callbacks(i))
+                for i, m in enumerate(separate)]
+    stacked = models()
+    got = fit_variants(stacked, x, y, seeds=[0, 1, 2], epochs=40, validation_data=(xv, yv), callbacks=callbacks)
+    lengths = [len(h.epoch) for h in got]
+    assert lengths == [len(h.epoch) for h in expected]
+    assert lengths[0] < lengths[1] < lengths[2] == 40  # the impatient variant stopped early; the others went on
+    for a, b in zip(separate, stacked):
+        for wa, wb in zip(a.get_weights(), b.get_weights()):
+            np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
+
+
+def test_epochs_per_variant_and_callback_errors():
+    x, y = linear_data(64)
+    models = _models("plain", 2)
+    got = fit_variants(models, x, y, seeds=[0, 1], epochs=[1, 3])
+    assert [len(h.epoch) for h in got] == [1, 3]
+    alone = _models("plain", 2)[0]
+    alone.fit(x, y, epochs=1, seed=0, verbose=0)
+    for wa, wb in zip(alone.get_weights(), models[0].get_weights()):
+        np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
+    from regulab.callbacks import EarlyStopping
+
+    with pytest.raises(ValueError, match=re.escape("Argument `callbacks` of fit_variants takes one list of "
+                                                   "callbacks per model")):
+        fit_variants(_models("plain", 2), x, y, seeds=[0, 1], callbacks=[EarlyStopping()])
+    shared = EarlyStopping()
+    with pytest.raises(ValueError, match="models 0 and 1 share the callback EarlyStopping"):
+        fit_variants(_models("plain", 2), x, y, seeds=[0, 1], callbacks=[[shared], [shared]])
+    with pytest.raises(ValueError, match=re.escape("Argument `epochs` of fit_variants takes one number or one "
+                                                   "per model: 2 models, 3 values.")):
+        fit_variants(_models("plain", 2), x, y, seeds=[0, 1], epochs=[1, 2, 3])
+
+
+def test_an_interrupted_stacked_fit_leaves_every_model_as_it_was():
+    from regulab.callbacks import Callback
+
+    class Interrupt(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    x, y = linear_data(64)
+    models = _models("dropout", 2)
+    for m in models:
+        m.fit(x, y, epochs=1, verbose=0, seed=0)  # optimizer state to keep
+    weights = [m.get_weights() for m in models]
+    iterations = [int(m.optimizer.iterations) for m in models]
+    with pytest.raises(KeyboardInterrupt):
+        fit_variants(models, x, y, seeds=[0, 1], epochs=4, callbacks=[[], [Interrupt()]])
+    for m, ws, it in zip(models, weights, iterations):
+        for a, b in zip(ws, m.get_weights()):
+            np.testing.assert_array_equal(a, b)
+        assert int(m.optimizer.iterations) == it

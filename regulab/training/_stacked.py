@@ -1,0 +1,191 @@
+"""The engine's stacked mode: V variants of one model trained by one step mapped over them.
+
+The variants' training states (weights, optimizer slots, learning rates, regularizer factors,
+dropout rates: everything ``split`` reads) are stacked on a new leading axis and the pure training
+step is mapped over it with ``torch.func.vmap``. One call then trains every variant on its own
+batch (its own shuffle), with its own random key, hyper-parameters and optimizer state, so each
+ends with the weights its own ``fit(seed=...)`` would give it (up to float rounding).
+
+``StackedEngine`` answers the calls of the one epoch loop (``_loop.train_members``), which runs
+each variant's callbacks, History, early stopping and epochs as ``fit`` runs one model's. Between
+epochs the stack is written into the variants' models (so callbacks see and may change them) and
+read again, and a variant that has finished leaves the stack: eagerly it stops costing compute;
+compiled, it keeps its slot (recompiling for a smaller stack would cost more than it saves) and
+its results are dropped.
+"""
+from __future__ import annotations
+
+import torch
+
+from regulab import _random
+from regulab.training._batches import take
+from regulab.training._captured import StaticStep
+from regulab.training._compiled import StateLayout, compile_step, make_functional_step, make_inplace_multi_step
+from regulab.training._engine import _python_scalars
+from regulab.training._epoch_logs import EVAL_BATCH, epoch_logs
+from regulab.training._state import TrainState, flatten_state, merge, split, unflatten_state
+from regulab.training._step import make_eval_step, penalty_value
+
+
+def stack_states(states: list[TrainState]) -> TrainState:
+    """One state whose every tensor has the variants on a new leading axis (by position: the
+    variants' paths may differ by their layers' names)."""
+    flats = [flatten_state(s) for s in states]
+    return unflatten_state(states[0], [torch.stack([f[i] for f in flats]) for i in range(len(flats[0]))])
+
+
+def unstack_state(stacked: TrainState, template: TrainState, row: int) -> TrainState:
+    """Variant ``row`` of ``stacked`` as its own state (copies: the stack keeps training)."""
+    return unflatten_state(template, [t[row].clone() for t in flatten_state(stacked)])
+
+
+class StackedEngine:
+    """Runs the stacked step for ``_loop.train_members``. ``models[i]`` trains with
+    ``seeds[i]``; ``batches`` is the ``StackedBatches`` the loop draws from."""
+
+    stacked = True
+
+    def __init__(self, models, specs, batches, *, seeds, jit_compile: bool, steps_per_execution: int,
+                 weighted: bool):
+        self.models, self.specs, self.batches = list(models), list(specs), batches
+        self.spec = specs[0]
+        self.k = steps_per_execution
+        self.device = models[0].device
+        self.seeds = torch.tensor([s & 0xFFFFFFFF for s in seeds], dtype=torch.int64, device=self.device)
+        self.step = torch.func.vmap(make_functional_step(self.spec),
+                                    in_dims=(0, (0, 0, 0 if weighted else None), 0), out_dims=(0, 0))
+        self.rows = list(range(len(models)))  # the variants in the stack, in order
+        self.written = set(self.rows)  # the rows whose results go back to their models
+        self.active_rows = list(self.rows)  # the rows of this epoch's members, in their order
+        self._held: TrainState | None = None
+        self._templates: dict[int, TrainState] = {}
+        self.step_t = torch.zeros((), dtype=torch.int64, device=self.device)  # on the device: no syncs
+        self.compile_seconds = None
+        self.compiled = None
+        self.mode = "eager"
+        self.decision = f"stacked eager ({len(models)} variants)"
+        if jit_compile:
+            self._compile(weighted)
+
+    def _compile(self, weighted: bool) -> None:
+        lead = self.models[0]
+        # kept by the first model (its compile() clears it), so a study fitting the same models
+        # again compiles once; which weights train is part of the step's layout
+        key = ("variants", tuple(id(m) for m in self.models), self.k, self.batches.batch_size, weighted,
+               tuple(s.structure.layout_key for s in self.specs))
+        compiled = lead._compiled_steps.get(key)
+        if compiled is None:
+            layout = StateLayout(self._state())
+            compiled = StaticStep(compile_step(make_inplace_multi_step(self.spec, self.k, layout, step_fn=self.step)),
+                                  layout, capture=self.device.type == "cuda")
+            lead._compiled_steps[key] = compiled
+        self.compiled = compiled
+        self.mode = "compiled"
+        self.decision = f"stacked compiled ({len(self.models)} variants, {self.k} steps per call)"
+
+    # -- the stacked state, read from the models and written back
+    def _state(self) -> TrainState:
+        if self._held is None:
+            own = []
+            for r in self.rows:
+                state = split(self.specs[r].structure, self.models[r].optimizer, scalar_tensors=True)
+                self._templates.setdefault(r, state)
+                own.append(state)
+            self._held = stack_states(own)
+        return self._held
+
+    def sync(self) -> None:
+        """Write each variant still training into its model and optimizer."""
+        if self._held is None:
+            return
+        for j, r in enumerate(self.rows):
+            if r in self.written:
+                merge(self.specs[r].structure, unstack_state(self._held, self._templates[r], j),
+                      self.models[r].optimizer)
+        self._held = None
+
+    # -- what the loop calls
+    def select(self, active) -> None:
+        """This epoch's members: eagerly the stack shrinks to them; compiled, the others' results are dropped."""
+        index = {id(m): i for i, m in enumerate(self.models)}
+        active_rows = [index[id(m.model)] for m in active]
+        self.sync()
+        self.written = set(active_rows)
+        self.active_rows = active_rows
+        if self.mode == "eager" and active_rows != self.rows:
+            self.rows = sorted(active_rows)
+        self.batches.rows = self.rows
+
+    def zeros(self) -> torch.Tensor:
+        return torch.zeros(len(self.rows), self.spec.n_stats, device=self.device)
+
+    @staticmethod
+    def count(xs, stacked: bool) -> tuple[int, int]:
+        lead = xs[0] if isinstance(xs, tuple) else xs  # (K, V, B, ...) or (V, B, ...)
+        return (lead.shape[0], lead.shape[0] * lead.shape[2]) if stacked else (1, lead.shape[1])
+
+    def row(self, acc: torch.Tensor, i: int) -> torch.Tensor:
+        return acc[self.rows.index(self.active_rows[i])]
+
+    def stop_mid_epoch(self, stopped) -> bool:
+        """Callbacks stopped some variants during an epoch: they keep the weights they stopped
+        with (the loop has just written them); the rest finish the epoch."""
+        index = {id(m): i for i, m in enumerate(self.models)}
+        for m in stopped:
+            self.written.discard(index[id(m.model)])
+            m.done = True
+        return not self.written
+
+    def run_group(self, xs, ys, ws, stacked: bool) -> torch.Tensor:
+        state = self._state()
+        if stacked:
+            state, self.step_t, stats = self.compiled(state, self.step_t, xs, ys, ws, self.seeds)
+            self._held = state
+            return stats.clone()  # valid until the next call
+        seeds = self.seeds if len(self.rows) == len(self.models) else self.seeds[self.rows]
+        self._held, stats = self.step(state, (xs, ys, ws), _random.fold_in(seeds, self.step_t))
+        self.step_t = self.step_t + 1
+        return stats
+
+    def epoch_logs(self, acc: torch.Tensor, seen: int) -> list[dict]:
+        totals = acc.tolist()
+        return [epoch_logs(self.specs[r], totals[self.rows.index(r)], seen) for r in self.active_rows]
+
+    def validate(self, validation) -> list[dict]:
+        """Every active variant evaluated in one mapped pass per batch."""
+        rows = self.active_rows
+        return evaluate_stacked([self.specs[r] for r in rows], *validation, prefix="val_")
+
+    def drop(self) -> None:
+        """Forget the stack without writing it back (an interrupted call)."""
+        self._held = None
+
+    def finish(self) -> None:
+        self.sync()
+        for m in self.models:
+            _python_scalars(m.optimizer)
+
+
+def evaluate_stacked(specs, x, y, w, prefix: str = "", batch_size: int = EVAL_BATCH) -> list[dict]:
+    """Loss and metrics of several variants' current weights on the same tensors, as one logs
+    dict per variant (``_epoch_logs.evaluate_tensors`` for each, in one mapped pass)."""
+    lead = specs[0]
+    structures = [s.structure for s in specs]
+    params = {p: torch.stack([s.trainable[i][1].value for s in structures])
+              for i, p in enumerate(lead.structure.trainable_paths)}
+    buffers = {p: torch.stack([s.buffers[i][1].value for s in structures])
+               for i, p in enumerate(lead.structure.buffer_paths)}
+    step = torch.func.vmap(make_eval_step(lead), in_dims=(0, 0, None, None, None))
+    device = (x[0] if isinstance(x, tuple) else x).device
+    acc = torch.zeros(len(specs), lead.n_stats, device=device)
+    n = (x[0] if isinstance(x, tuple) else x).shape[0]
+    for i in range(0, n, batch_size):
+        sl = slice(i, i + batch_size)
+        acc += step(params, buffers, take(x, sl), take(y, sl), take(w, sl))
+    totals = acc.tolist()
+    logs = []
+    for v, s in enumerate(specs):
+        own_params = {p: var.value for p, var in s.structure.trainable}
+        own_buffers = {p: var.value for p, var in s.structure.buffers}
+        logs.append(epoch_logs(s, totals[v], n, prefix=prefix, penalty=penalty_value(s, own_params, own_buffers)))
+    return logs
