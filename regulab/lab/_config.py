@@ -25,7 +25,10 @@ from __future__ import annotations
 import difflib
 import inspect
 import os
-import tomllib
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable

@@ -125,11 +125,13 @@ class StudyResult:
 
         scale = 100.0 if _stats.is_fraction_metric(self.metric) else 1.0
         unit = " %" if scale == 100.0 else ""
-        table = Table(title=self._payload["title"], box=box.SIMPLE_HEAVY)
-        for col, justify in (("variant", "left"), (f"held-out {self.metric}{unit}", "right"), ("95% interval", "right"),
-                             ("train-val gap", "right"), ("vs baseline (95% interval)", "right"),
-                             ("P(better)", "right"), ("epochs", "right"), ("zeros %", "right"), ("verdict", "left")):
-            table.add_column(col, justify=justify, no_wrap=col != "verdict")
+        table = Table(title=self._payload["title"], box=box.SIMPLE_HEAVY,
+                      caption=f"held-out {self.metric} over {len(self._payload['seeds'])} seeds; gap: train minus "
+                              "validation (> 0: overfitting); vs baseline: paired by seed")
+        for col, justify in (("variant", "left"), (f"{self.metric}{unit}", "right"), ("95% CI", "right"),
+                             ("gap", "right"), ("vs baseline [95% CI]", "right"), ("P(better)", "right"),
+                             ("epochs", "right"), ("zeros %", "right"), ("verdict", "left")):
+            table.add_column(col, justify=justify, no_wrap=True)
         for name, v in self.variants.items():
             s, cmp = v["summary"], v["vs_baseline"]
             vs = "" if cmp is None else (f"{scale * cmp['difference']:+.1f} "

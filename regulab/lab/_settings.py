@@ -92,4 +92,4 @@ def check_variants(variants) -> dict[str, dict]:
                     raise ValueError(f"Variant '{name}' of study: unknown augmentation setting '{key}'."
                                      f"{suggest(key, allowed)} Known: {', '.join(allowed)}.")
         checked[name] = out
-    return checked
+    return {"baseline": checked.pop("baseline"), **checked}

@@ -27,7 +27,7 @@ from regulab.lab._result import StudyResult
 from regulab.lab._settings import check_variants
 from regulab.lab._sparsity import sparsity
 from regulab.lab._transform import Group, build_variant, group_variants
-from regulab.training._variants import fit_variants
+from regulab.training._variants import IncompatibleVariants, fit_variants
 
 _HIST_BINS = 40
 
@@ -133,7 +133,7 @@ def _train_group(build_model, variants, group: Group, seeds, epochs, batch_size,
     models = [r[2] for r in runs]
     per_model = [e or epochs for *_, e in runs]
     metric, higher = _metric(models[0])
-    advance = progress(sum(per_model)) if progress else (lambda: None)
+    advance = progress(sum(per_model)) if progress else (lambda done=False: None)
     callbacks = [[*cbs, _Progress(advance)] for *_, cbs, _ in runs]
     validation = (data.x_val, data.y_val)
     start = time.perf_counter()
@@ -142,7 +142,7 @@ def _train_group(build_model, variants, group: Group, seeds, epochs, batch_size,
             histories = fit_variants(models, data.x_train, data.y_train, seeds=[s for _, s, *_ in runs],
                                      epochs=per_model, batch_size=batch_size, validation_data=validation,
                                      callbacks=callbacks, jit_compile=jit_compile)
-        except ValueError as err:  # variants that build to different architectures: train them apart
+        except IncompatibleVariants as err:  # variants that build to different architectures: train them apart
             group.stacked, group.reason = False, str(err)
     if not group.stacked:
         mixup = variants[group.variants[0]].get("mixup")
@@ -150,6 +150,7 @@ def _train_group(build_model, variants, group: Group, seeds, epochs, batch_size,
                            callbacks=cbs, seed=s, verbose=0, mixup=mixup or None)
                      for (_, s, m, _, _), e, cbs in zip(runs, per_model, callbacks)]
     seconds = time.perf_counter() - start
+    advance(done=True)
     record = {"name": group.name, "variants": group.variants, "mode": group.mode, "reason": group.reason,
               "seconds": seconds, "metric": metric, "higher_is_better": higher, "runs": {}}
     for name in group.variants:
@@ -180,11 +181,16 @@ def _group_file(output_dir: Path, group: Group, variants, seeds, epochs, batch_s
 
 
 def _model_config(build_model) -> str:
+    """What the baseline model is, for the resume key: its layers' configurations without their
+    names (numbered per process) and how it is compiled."""
+    from regulab import optimizers
     from regulab.models._specs import describe
+    from regulab.training._engine import _without_names
 
     model = build_model()
-    return json.dumps([type(model).__name__, [describe(layer) for layer in model._flatten_layers()[1:]]],
-                      sort_keys=True, default=str)
+    return json.dumps([type(model).__name__, [_without_names(describe(layer)) for layer in model._flatten_layers()[1:]],
+                       optimizers.serialize(model.optimizer), repr(model.loss), repr(model.loss_weights),
+                       repr(model._metric_args)], sort_keys=True, default=str)
 
 
 def study(build_model, data, variants, *, seeds=5, epochs: int = 100, batch_size: int = 32,
@@ -270,8 +276,12 @@ def _group_task(bar, description: str):
     def start(total: int):
         task = bar.add_task(description[:60], total=total)
 
-        def advance():
-            bar.advance(task)
+        def advance(done: bool = False):
+            # early stopping ends some variants before their last epoch: the group is then done
+            if done:
+                bar.update(task, completed=total)
+            else:
+                bar.advance(task)
 
         return advance
 

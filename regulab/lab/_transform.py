@@ -60,7 +60,8 @@ def group_variants(variants: dict[str, dict]) -> list[Group]:
     """The study's groups, in the order their first variant appears."""
     groups: list[Group] = []
     for name, settings in variants.items():
-        key = tuple(json.dumps(settings.get(k), sort_keys=True) for k in STRUCTURE)
+        # a structure setting that is off (batch_norm False, width 1, mixup 0) builds the baseline's
+        key = tuple(json.dumps(settings[k] if _on(k, settings.get(k)) else None, sort_keys=True) for k in STRUCTURE)
         mode = _l1_mode(name, settings)
         home = next((g for g in groups if g.key == key and (mode is None or g.l1_mode in (None, mode))), None)
         if home is None:
@@ -177,6 +178,7 @@ def _with_layers(base, settings: dict, features: set, has_dropout: bool):
     if "gaussian_noise" in features:
         front.append(GaussianNoise(settings.get("gaussian_noise", 0.0)))
     layers = []
+    own = {id(layer) for layer in base.layers}
     for layer in base.layers:
         layers.append(layer)
         if id(layer) in hidden:
@@ -184,4 +186,8 @@ def _with_layers(base, settings: dict, features: set, has_dropout: bool):
                 layers.append(BatchNormalization())
             if "dropout" in features and not has_dropout:
                 layers.append(Dropout(settings.get("dropout", 0.0)))
-    return Sequential([Input(tuple(base.input_shape)), *front, *layers], name=base.name)
+    for layer in front + [layer for layer in layers if id(layer) not in own]:
+        layer._added_layer = True
+    model = Sequential([*front, *layers], name=base.name)
+    model.build(tuple(base.input_shape))
+    return model

@@ -65,6 +65,8 @@ class Layer:
     #: (dropout rates, noise levels): one compiled step serves every value, and stacked variants
     #: each train with their own. A layer reads them with ``ctx.hyper(self, name)``.
     hyper_parameters: tuple[str, ...] = ()
+    #: added to a model by ``lab.study`` (its random stream then leaves the model's own layers' alone)
+    _added_layer = False
 
     def __init__(self, name: str | None = None, trainable: bool = True, input_shape=None,
                  input_dim: int | None = None, dtype=None, **kwargs):

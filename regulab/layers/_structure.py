@@ -140,8 +140,16 @@ def layer_streams(root) -> dict:
             s = (s + 1) % STREAM_SPACE
         used.add(s)
         streams[layer] = s
-        for i, child in enumerate(layer._sublayers):
-            walk(child, f"{path}/{i}")
+        own = 0
+        for child in layer._sublayers:
+            # a layer added to a model by a study (an idle Dropout of rate 0, the input's noise)
+            # counts apart, by where it sits among the model's own layers, so neither they nor
+            # other added layers change streams when it is there
+            if child._added_layer:
+                walk(child, f"{path}/+{own}")
+            else:
+                walk(child, f"{path}/{own}")
+                own += 1
 
     walk(root, "")
     return streams

@@ -51,6 +51,10 @@ def _loss_repr(loss, losses):
     return None if loss is None else losses.serialize(losses.get(loss))
 
 
+class IncompatibleVariants(ValueError):
+    """Models that cannot train as one stacked model (another architecture, loss or optimizer kind)."""
+
+
 def _check_models(models) -> None:
     if len(models) < 1:
         raise ValueError("fit_variants needs at least one model.")
@@ -71,7 +75,7 @@ def _check_models(models) -> None:
     first = _signature(models[0])
     for i, m in enumerate(models[1:], 1):
         if _signature(m) != first:
-            raise ValueError(f"fit_variants trains models of one configuration together (layers, regularizer "
+            raise IncompatibleVariants(f"fit_variants trains models of one configuration together (layers, regularizer "
                              f"kinds, loss, optimizer, metrics); model {i} ('{m.name}') differs from model 0 "
                              f"('{models[0].name}'). Only seeds, initial weights, learning rates, regularizer "
                              f"factors, dropout rates and noise levels may differ.")
