@@ -13,6 +13,8 @@ from regulab.lab._diagnose import Diagnosis, diagnose
 from regulab.lab._result import StudyResult
 from regulab.lab._sparsity import SparsityReport, sparsity
 from regulab.lab._study import study
+from regulab.lab._sweep import SweepResult, sweep
 from regulab.training._variants import fit_variants
 
-__all__ = ["diagnose", "Diagnosis", "study", "StudyResult", "sparsity", "SparsityReport", "fit_variants"]
+__all__ = ["diagnose", "Diagnosis", "study", "StudyResult", "sweep", "SweepResult", "sparsity", "SparsityReport",
+           "fit_variants"]

@@ -66,11 +66,9 @@ def run_demo(seeds: int = 5, epochs: int = 100, cnn_epochs: int = 30, output: st
 
 
 def main(seeds: int = 5, epochs: int = 100, cnn_epochs: int = 30, output: str = "regulab-report") -> tuple:
-    from rich.console import Console
+    from regulab.lab._result import console as wide_console
 
-    console = Console()
-    if not console.is_terminal:  # a log file: wide enough for the tables
-        console = Console(width=130)
+    console = wide_console()
     console.print("The regularization lesson, every technique side by side over "
                   f"{seeds} seeds (variants that share an architecture train together as one stacked model).")
     start = time.perf_counter()

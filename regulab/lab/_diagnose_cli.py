@@ -32,6 +32,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print the diagnosis as JSON")
     parser.add_argument("--monitor", default=None,
                         help="the metric to judge, e.g. val_accuracy (default: the loss)")
+    parser.add_argument("--study", metavar="CONFIG.toml", default=None,
+                        help="then train the recommended settings as a study of the model and data this "
+                             "file describes (see `regulab study`)")
     return parser
 
 
@@ -44,4 +47,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"regulab diagnose: {error}", file=sys.stderr)
         return 2
     print(json.dumps(result.to_json(), indent=2) if args.json else result)
+    if getattr(args, "study", None):
+        from regulab.lab._study_cli import run_config
+
+        # the loop from diagnosis to measured fix: each recommendation trained over seeds
+        return run_config(args.study, variants=result.variants())
     return 0

@@ -9,6 +9,15 @@ import numpy as np
 from regulab.lab import _stats
 
 
+def console():
+    """A rich Console for tables: the terminal's width, or 130 columns when writing to a file or a pipe
+    (rich's default of 80 would cut the table's columns)."""
+    from rich.console import Console
+
+    out = Console()
+    return out if out.is_terminal else Console(width=130)
+
+
 def _gap(train: list, val: list, higher: bool) -> list[float]:
     """Train minus validation for a score, validation minus train for a loss: > 0 is overfitting."""
     return [(t - v) if higher else (v - t) for t, v in zip(train, val)]

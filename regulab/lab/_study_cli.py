@@ -37,14 +37,25 @@ def _fail(message: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Load ``args.config``, apply the command-line overrides, run the study; returns the exit status."""
+    return run_config(args.config, seeds=args.seeds, epochs=args.epochs, output=args.output, quick=args.quick)
+
+
+def run_config(config_path, *, variants: dict | None = None, seeds: int | None = None, epochs: int | None = None,
+               output=None, quick: bool = False) -> int:
+    """Run the study ``config_path`` describes, with ``variants`` in place of the file's if given
+    (``regulab diagnose --study`` passes a diagnosis's recommendations)."""
     # imported here so that building the ``regulab`` parser stays cheap for the other commands
     from regulab.lab._config import load_study_config
+    from regulab.lab._settings import check_variants
 
     try:
-        config = load_study_config(args.config)
+        config = load_study_config(config_path)
+        if variants is not None:
+            variants = check_variants(variants)
     except (ValueError, OSError) as e:
         return _fail(str(e))
-    seeds, epochs, variants = config.seeds, config.epochs, config.variants
+    args = argparse.Namespace(seeds=seeds, epochs=epochs, output=output, quick=quick)
+    seeds, epochs, variants = config.seeds, config.epochs, variants or config.variants
     if args.quick:
         seeds, epochs = QUICK_SEEDS, min(epochs, QUICK_EPOCHS)
         variants = {name: {**s, "epochs": min(s["epochs"], QUICK_EPOCHS)} if "epochs" in s else dict(s)
@@ -56,11 +67,10 @@ def run(args: argparse.Namespace) -> int:
     epochs = args.epochs if args.epochs is not None else epochs
     output = Path(args.output) if args.output is not None else config.output
 
-    from rich.console import Console
-
     from regulab.lab import study
+    from regulab.lab._result import console as wide_console
 
-    console = Console()
+    console = wide_console()
     console.print(f"[bold]{config.title}[/bold]: {config.data.description}")
     try:
         result = study(config.build_model, config.data, variants, seeds=seeds, epochs=epochs,
