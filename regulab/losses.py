@@ -32,6 +32,11 @@ def _per_sample_mean(el: torch.Tensor) -> torch.Tensor:
     return el.reshape(el.shape[0], -1).mean(dim=1) if el.dim() > 1 else el
 
 
+def _active(value) -> bool:
+    """A smoothing to apply: a non-zero number, or a tensor (zero for some stacked variants only)."""
+    return isinstance(value, torch.Tensor) or bool(value)
+
+
 class Loss:
     """Base class: ``per_sample(y_true, y_pred, logits)`` returns one loss per sample."""
 
@@ -43,6 +48,9 @@ class Loss:
 
     def __init__(self, from_logits: bool = False):
         self.from_logits = bool(from_logits)
+
+    #: attributes a training step reads from its state and passes to ``per_sample`` as keywords
+    hyper_parameters: tuple[str, ...] = ()
 
     def per_sample(self, y_true: torch.Tensor, y_pred: torch.Tensor, logits: bool = False) -> torch.Tensor:
         raise NotImplementedError  # abstract
@@ -66,7 +74,12 @@ class Loss:
 
 
 class _SmoothedCrossentropy(Loss):
-    """A cross-entropy whose targets can be smoothed towards uniform by ``label_smoothing``."""
+    """A cross-entropy whose targets can be smoothed towards uniform by ``label_smoothing``.
+
+    ``label_smoothing`` is a hyper-parameter a training step reads from its state and passes to
+    ``per_sample`` (a tensor in compiled and stacked steps), so one step serves every value."""
+
+    hyper_parameters = ("label_smoothing",)
 
     def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0):
         super().__init__(from_logits)
@@ -84,9 +97,10 @@ class BinaryCrossentropy(_SmoothedCrossentropy):
     logits_activation = "sigmoid"
     target_kind = "binary"
 
-    def per_sample(self, y_true, y_pred, logits=False):
-        if self.label_smoothing:
-            y_true = y_true * (1.0 - self.label_smoothing) + 0.5 * self.label_smoothing
+    def per_sample(self, y_true, y_pred, logits=False, label_smoothing=None):
+        ls = self.label_smoothing if label_smoothing is None else label_smoothing
+        if _active(ls):
+            y_true = y_true * (1.0 - ls) + 0.5 * ls
         if logits:
             el = F.binary_cross_entropy_with_logits(y_pred, y_true, reduction="none")
         else:
@@ -102,10 +116,11 @@ class CategoricalCrossentropy(_SmoothedCrossentropy):
     logits_activation = "softmax"
     target_kind = "categorical"
 
-    def per_sample(self, y_true, y_pred, logits=False):
-        if self.label_smoothing:
+    def per_sample(self, y_true, y_pred, logits=False, label_smoothing=None):
+        ls = self.label_smoothing if label_smoothing is None else label_smoothing
+        if _active(ls):
             k = y_true.shape[-1]
-            y_true = y_true * (1.0 - self.label_smoothing) + self.label_smoothing / k
+            y_true = y_true * (1.0 - ls) + ls / k
         if logits:
             logp = torch.log_softmax(y_pred, dim=-1)
         else:

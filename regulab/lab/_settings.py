@@ -18,6 +18,7 @@
 ``mixup``         ``fit(mixup=alpha)``
 ``learning_rate`` the optimizer's learning rate
 ``width``         multiplies the units or filters of every hidden layer
+``label_smoothing``  the cross-entropy's label smoothing
 ``epochs``        epochs for this variant (default: the study's)
 ================  ===========================================================================
 """
@@ -51,6 +52,7 @@ VARIANT_SETTINGS: dict[str, Callable[[str, Any], Any]] = {
     "batch_norm": _boolean, "gaussian_noise": _non_negative, "augmentation": _table,
     "early_stopping": lambda k, v: check_int(k, v, low=1), "mixup": _non_negative,
     "learning_rate": _positive, "width": _positive, "epochs": lambda k, v: check_int(k, v, low=1),
+    "label_smoothing": lambda k, v: check_float(k, v, low=0.0, high=1.0),
 }
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from regulab import optimizers, regularizers
 from regulab._seed import set_random_seed
 from regulab.callbacks import EarlyStopping
-from regulab.layers import BatchNormalization, Dropout, GaussianNoise, Input
+from regulab.layers import BatchNormalization, Dropout, GaussianNoise
 from regulab.layers._structure import structure_changed
 from regulab.models import Sequential
 
@@ -160,11 +160,27 @@ def build_variant(build_model, name: str, settings: dict, group: Group, seed: in
         _compile_like(model, base)
     if "learning_rate" in settings:
         model.optimizer.learning_rate = settings["learning_rate"]
+    if "label_smoothing" in settings:
+        model.loss = _smoothed(model.loss, settings["label_smoothing"], name)
     callbacks = []
     if "early_stopping" in settings:
         callbacks.append(EarlyStopping(monitor="val_loss", patience=settings["early_stopping"],
                                        restore_best_weights=True))
     return model, callbacks, settings.get("epochs")
+
+
+def _smoothed(loss, value: float, name: str):
+    """A copy of the model's cross-entropy with ``label_smoothing=value`` (a value its step reads
+    from its state: smoothed and plain variants stack)."""
+    from regulab import losses
+
+    resolved = None if isinstance(loss, (list, tuple, dict)) else losses.get(loss)
+    if resolved is None or "label_smoothing" not in type(resolved).hyper_parameters:
+        raise ValueError(f"Variant '{name}' of study sets `label_smoothing`, which needs a model with one output "
+                         f"and a binary or categorical cross-entropy; its loss is {loss!r}.")
+    copy = losses.deserialize(losses.serialize(resolved))
+    copy.label_smoothing = value
+    return copy
 
 
 def _with_layers(base, settings: dict, features: set, has_dropout: bool):

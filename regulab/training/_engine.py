@@ -74,6 +74,15 @@ def _without_learning_rate(config: dict) -> dict:
     return {**config, "config": inner}
 
 
+def structural_loss(loss) -> dict:
+    """A loss's serialized configuration without the values a step reads from its state (label smoothing)."""
+    from regulab import losses
+
+    config = losses.serialize(loss)
+    inner = {k: v for k, v in config.get("config", {}).items() if k not in type(loss).hyper_parameters}
+    return {**config, "config": inner}
+
+
 def _architecture(model, describe) -> list:
     """Every layer's configuration with its output shape (a model that cannot be saved still has one),
     without the hyper-parameters the step reads from its state."""
@@ -83,12 +92,11 @@ def _architecture(model, describe) -> list:
 
 def spec_signature(model, spec: StepSpec, k: int, batch_size: int, device: torch.device) -> str:
     """What a compiled step depends on: architecture, losses, metrics, optimizer, batch shape."""
-    from regulab import losses, optimizers
-
+    from regulab import optimizers
     from regulab.models._specs import structural_config
 
     payload = json.dumps({"model": _without_names(_architecture(model, structural_config)),
-                          "losses": [[h.weight, losses.serialize(h.loss)] for h in spec.heads],
+                          "losses": [[h.weight, structural_loss(h.loss)] for h in spec.heads],
                           "metrics": [type(m).__name__ for m in spec.metrics],
                           "optimizer": _without_learning_rate(optimizers.serialize(spec.optimizer)), "k": k,
                           "batch": batch_size, "precision": model.precision, "trainable": len(spec.structure.trainable),

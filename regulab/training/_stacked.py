@@ -27,11 +27,12 @@ from regulab.training._state import TrainState, flatten_state, merge, split, unf
 from regulab.training._step import make_eval_step, penalty_value
 
 
-def stack_states(states: list[TrainState]) -> TrainState:
-    """One state whose every tensor has the variants on a new leading axis (by position: the
-    variants' paths may differ by their layers' names)."""
+def stack_states(states: list[TrainState], template: TrainState) -> TrainState:
+    """One state whose every tensor has the variants on a new leading axis, keyed as ``template``
+    (the lead variant's, whose step runs them: stacked by position, as the variants' paths may
+    differ by their layers' names)."""
     flats = [flatten_state(s) for s in states]
-    return unflatten_state(states[0], [torch.stack([f[i] for f in flats]) for i in range(len(flats[0]))])
+    return unflatten_state(template, [torch.stack([f[i] for f in flats]) for i in range(len(flats[0]))])
 
 
 def unstack_state(stacked: TrainState, template: TrainState, row: int) -> TrainState:
@@ -91,7 +92,9 @@ class StackedEngine:
                 state = split(self.specs[r].structure, self.models[r].optimizer, scalar_tensors=True)
                 self._templates.setdefault(r, state)
                 own.append(state)
-            self._held = stack_states(own)
+            if 0 not in self._templates:
+                self._templates[0] = split(self.specs[0].structure, self.models[0].optimizer, scalar_tensors=True)
+            self._held = stack_states(own, self._templates[0])
         return self._held
 
     def sync(self) -> None:
@@ -175,13 +178,17 @@ def evaluate_stacked(specs, x, y, w, prefix: str = "", batch_size: int = EVAL_BA
               for i, p in enumerate(lead.structure.trainable_paths)}
     buffers = {p: torch.stack([s.buffers[i][1].value for s in structures])
                for i, p in enumerate(lead.structure.buffer_paths)}
-    step = torch.func.vmap(make_eval_step(lead), in_dims=(0, 0, None, None, None))
     device = (x[0] if isinstance(x, tuple) else x).device
+    # each variant's own loss hyper-parameters (label smoothing), by position as the state is stacked
+    hyper = {path: torch.stack([torch.as_tensor(float(getattr(s.heads[i].loss, attr)), device=device)
+                                for s in specs])
+             for i, head in enumerate(lead.heads) for attr, path in head.hyper.items()}
+    step = torch.func.vmap(make_eval_step(lead), in_dims=(0, 0, None, None, None, 0 if hyper else None))
     acc = torch.zeros(len(specs), lead.n_stats, device=device)
     n = (x[0] if isinstance(x, tuple) else x).shape[0]
     for i in range(0, n, batch_size):
         sl = slice(i, i + batch_size)
-        acc += step(params, buffers, take(x, sl), take(y, sl), take(w, sl))
+        acc += step(params, buffers, take(x, sl), take(y, sl), take(w, sl), hyper or None)
     totals = acc.tolist()
     logs = []
     for v, s in enumerate(specs):

@@ -45,6 +45,8 @@ class Head:
     loss_logits: bool = False
     #: applied to the output before metrics see it (the activation the loss applies itself)
     metric_activation: Callable = activations.linear
+    #: ``{loss attribute: hyper path}`` of the loss's hyper-parameters (label smoothing)
+    hyper: dict = field(default_factory=dict)
 
     @classmethod
     def build(cls, name, index, loss, weight, metrics, output_activation):
@@ -96,6 +98,13 @@ class StepSpec:
 
     @classmethod
     def build(cls, forward, structure: Structure, heads: list[Head], optimizer, single: bool, n_outputs: int = 1):
+        for head in heads:  # the losses' hyper-parameters are state too
+            for attr in type(head.loss).hyper_parameters:
+                # by the output's position, as every path of a stacked state must match the lead's
+                path = f"loss/{head.index}/{attr}"
+                head.hyper[attr] = path
+                if all(p != path for p, _, _ in structure.hyper):
+                    structure.hyper.append((path, head.loss, attr))
         trainable = structure.trainable_vars
         penalized = [(i, v.regularizer) for i, v in enumerate(trainable) if v.regularizer is not None]
         frozen = [(p, v.regularizer) for p, v in structure.buffers if v.regularizer is not None]
@@ -173,12 +182,14 @@ def _penalty_report(spec: StepSpec, params: Sequence, buffers: dict, hyper: dict
     return total
 
 
-def _head_sum(head: Head, out, y, w):
-    """Σ w·loss of one output over the batch (the batch loss times the batch size, as Keras)."""
+def _head_sum(head: Head, out, y, w, hyper=None):
+    """Σ w·loss of one output over the batch (the batch loss times the batch size, as Keras);
+    the loss's hyper-parameters from ``hyper`` (the state's), else its own."""
+    extra = {attr: hyper[path] for attr, path in head.hyper.items()} if hyper and head.hyper else {}
     if isinstance(y, SparseMix):  # mixed integer labels: the weighted pair of losses
-        per = y.loss(lambda t, p: head.loss.per_sample(t, p, logits=head.loss_logits), out)
+        per = y.loss(lambda t, p: head.loss.per_sample(t, p, logits=head.loss_logits, **extra), out)
     else:
-        per = head.loss.per_sample(y, out, logits=head.loss_logits)
+        per = head.loss.per_sample(y, out, logits=head.loss_logits, **extra)
     if w is not None:
         per = per * w.reshape(-1, *([1] * (per.dim() - 1)))
     return per.sum()
@@ -191,12 +202,12 @@ def _outputs_and_targets(spec: StepSpec, out, y):
     return [(h, out[h.index], y[i]) for i, h in enumerate(spec.heads)]
 
 
-def _data_sums(spec: StepSpec, out, y, w):
+def _data_sums(spec: StepSpec, out, y, w, hyper=None):
     """(Σ over outputs of weight · Σ w·loss, [Σ w·loss per output])."""
     if spec.single and spec.heads[0].weight == 1.0:
-        s = _head_sum(spec.heads[0], out, y, w)
+        s = _head_sum(spec.heads[0], out, y, w, hyper)
         return s, [s]
-    sums = [_head_sum(h, o, t, w) for h, o, t in _outputs_and_targets(spec, out, y)]
+    sums = [_head_sum(h, o, t, w, hyper) for h, o, t in _outputs_and_targets(spec, out, y)]
     total = None
     for h, s in zip(spec.heads, sums):
         term = s if h.weight == 1.0 else s * h.weight
@@ -259,7 +270,7 @@ def _objective(spec: StepSpec, autograd_penalized, params: Sequence, buffers: di
         x, y = spec.batch_mix(x, y, _random.fold_in(key, _MIX_STREAM))
     ctx = spec.context(dict(zip(spec.structure.trainable_paths, params)), buffers, True, key, hyper=hyper)
     out = spec.forward(x, ctx, spec.logits)
-    data_sum, head_sums = _data_sums(spec, out, y, w)
+    data_sum, head_sums = _data_sums(spec, out, y, w, hyper)
     objective = data_sum / _batch_size(out)
     for i, reg in autograd_penalized:
         term = reg.gradient_penalty(params[i], **spec.factors(i, hyper))
@@ -360,8 +371,9 @@ def make_train_step(spec: StepSpec):
 
 
 def make_eval_step(spec: StepSpec, fill=None):
-    """``eval_step(params, buffers, x, y, w) -> stats`` in inference mode (``params`` and
-    ``buffers`` are ``{path: tensor}``). Activity penalties are in the stats; the weights' penalty
+    """``eval_step(params, buffers, x, y, w, hyper=None) -> stats`` in inference mode (``params``
+    and ``buffers`` are ``{path: tensor}``; ``hyper`` gives the losses' hyper-parameters, by
+    default their own). Activity penalties are in the stats; the weights' penalty
     is not (the caller adds it once: it does not change between batches). ``fill(value, device)``
     makes the constant entries (cached tensors by default; a compiled step makes them inside the
     graph, where the batch size may be a symbol)."""
@@ -371,12 +383,12 @@ def make_eval_step(spec: StepSpec, fill=None):
     # no_grad inside rather than as a decorator: torch.compile wraps functions whose code lies in
     # torch (the decorator's) in one shared frame, which would count every model's step against
     # Dynamo's recompile limit (see compile_step)
-    def eval_step(params: dict, buffers: dict, x, y, w):
+    def eval_step(params: dict, buffers: dict, x, y, w, hyper=None):
         with torch.no_grad():
             ctx = spec.context(params, buffers, False)
             out = spec.forward(x, ctx, spec.logits)
             activity = sum(ctx.penalties) if ctx.penalties else None
-            data_sum, head_sums = _data_sums(spec, out, y, w)
+            data_sum, head_sums = _data_sums(spec, out, y, w, hyper)
             return _batch_stats(spec, const, out, y, w, data_sum, head_sums, activity)
 
     return eval_step

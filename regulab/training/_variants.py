@@ -18,9 +18,8 @@ from regulab._validation import check_int
 from regulab.callbacks import Callback
 from regulab.training import _loop
 from regulab.training._batches import StackedBatches
-from regulab.training._engine import _without_learning_rate
+from regulab.training._engine import _without_learning_rate, structural_loss
 from regulab.training._stacked import StackedEngine
-from regulab.training._state import merge, split
 
 
 def _signature(model) -> tuple:
@@ -48,7 +47,7 @@ def _loss_repr(loss, losses):
         return [_loss_repr(v, losses) for v in loss]
     if isinstance(loss, dict):
         return {k: _loss_repr(v, losses) for k, v in loss.items()}
-    return None if loss is None else losses.serialize(losses.get(loss))
+    return None if loss is None else structural_loss(losses.get(loss))
 
 
 class IncompatibleVariants(ValueError):
@@ -176,8 +175,7 @@ def fit_variants(models: Sequence, x, y, *, seeds: Sequence[int], epochs: int | 
     batches = StackedBatches(xt, yt, w, batch_size, bool(shuffle), seeds)
     n_epochs = max(per_model)
     # every model as it is now, to put back if the call is interrupted
-    before = [split(s.structure, m.optimizer) for m, s in zip(models, specs)]
-    before = [type(b)(*(_copy(part) for part in b)) for b in before]
+    before = [_snapshot(m) for m in models]
     engine = StackedEngine(models, specs, batches, seeds=seeds, jit_compile=jit_compile, steps_per_execution=k,
                            weighted=w is not None)
     members = []
@@ -189,17 +187,25 @@ def fit_variants(models: Sequence, x, y, *, seeds: Sequence[int], epochs: int | 
         _loop.train_members(members, engine, batches, validation, n_epochs, 0, k)
     except BaseException:
         engine.drop()
-        for m, s, state in zip(models, specs, before):
-            merge(s.structure, state, m.optimizer)
-            m.stop_training = False
+        for m, state in zip(models, before):
+            _restore(m, state)
         raise
     finally:
         engine.finish()
     return [m.history for m in members]
 
 
-def _copy(tree):
-    """A deep copy of a state part (dicts of tensors and numbers)."""
-    if isinstance(tree, dict):
-        return {k: _copy(v) for k, v in tree.items()}
-    return tree.clone() if hasattr(tree, "clone") else tree
+def _snapshot(model) -> tuple:
+    """Copies of a model's variables and its optimizer's state (slots, step count, learning rate)."""
+    opt = model.optimizer
+    slots = {var: {k: t.clone() for k, t in own.items()} for var, own in opt.slots.items()}
+    return ([(v, v.value.clone()) for v in model.weights], slots, opt._iterations, opt._learning_rate)
+
+
+def _restore(model, snapshot) -> None:
+    weights, slots, iterations, learning_rate = snapshot
+    for v, value in weights:
+        v.value = value
+    opt = model.optimizer
+    opt.slots, opt._iterations, opt._learning_rate = slots, iterations, learning_rate
+    model.stop_training = False

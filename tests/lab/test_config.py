@@ -197,7 +197,7 @@ def test_unknown_keys_in_every_section(folder):
     with pytest.raises(ValueError, match=exact(f"{path}, [variants] 'small': unknown key 'drop_out'. Did you mean "
                                                f"'dropout'? Allowed keys: l1, l1_proximal, l2, dropout, batch_norm, "
                                                f"gaussian_noise, augmentation, early_stopping, mixup, "
-                                               f"learning_rate, width, epochs.")):
+                                               f"learning_rate, width, epochs, label_smoothing.")):
         load_study_config(path)
 
 

@@ -226,7 +226,7 @@ def test_l1_and_proximal_l1_in_one_variant_is_an_error():
 
 # -- 3. bad input
 _KNOWN = ("l1, l1_proximal, l2, dropout, batch_norm, gaussian_noise, augmentation, early_stopping, mixup, "
-          "learning_rate, width, epochs")
+          "learning_rate, width, epochs, label_smoothing")
 
 
 @pytest.mark.parametrize("change, message", [

@@ -241,3 +241,23 @@ def test_an_interrupted_stacked_fit_leaves_every_model_as_it_was():
         for a, b in zip(ws, m.get_weights()):
             np.testing.assert_array_equal(a, b)
         assert int(m.optimizer.iterations) == it
+
+
+def test_label_smoothing_is_state_per_variant_in_training_and_validation():
+    from regulab import losses
+
+    x, y = linear_data(96)
+    val = (x[:40], y[:40])
+
+    def models():
+        out = _models("plain", 2)
+        out[1].compile(optimizer="adam", loss=losses.BinaryCrossentropy(label_smoothing=0.2), metrics=["accuracy"])
+        return out
+
+    separate = models()
+    expected = [m.fit(x, y, epochs=2, verbose=0, seed=i, validation_data=val).history for i, m in enumerate(separate)]
+    got = fit_variants(models(), x, y, seeds=[0, 1], epochs=2, validation_data=val)
+    for ha, hb in zip(expected, got):
+        for key in ha:
+            np.testing.assert_allclose(ha[key], hb.history[key], rtol=1e-4, atol=1e-6, err_msg=key)
+    assert expected[0]["val_loss"] != pytest.approx(expected[1]["val_loss"], rel=1e-2)

@@ -347,7 +347,7 @@ def test_stacked_fit_of_two_cnns_trains_each():
     models = [_tiny_cnn(0), _tiny_cnn(1)]
     before = [m.get_weights() for m in models]
     histories = fit_variants(models, x[:128], y[:128], seeds=[0, 1], epochs=2, batch_size=32)
-    assert all(np.isfinite(h["loss"]).all() for h in histories)
+    assert all(np.isfinite(h.history["loss"]).all() for h in histories)
     for model, init in zip(models, before):
         assert all(not np.allclose(a, b) for a, b in zip(model.get_weights(), init))
     assert not np.allclose(models[0].get_weights()[0], models[1].get_weights()[0])

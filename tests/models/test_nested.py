@@ -122,7 +122,7 @@ def test_a_missing_variable_is_an_error_not_the_live_value():
 
 
 def test_an_interrupted_fit_variants_leaves_the_optimizers_as_they_were(monkeypatch):
-    from regulab.training import _loop
+    from regulab.training import _stacked as _loop  # where the stacked engine makes its epoch logs
 
     x, y = linear_data(64, 4)
     models = []

@@ -80,7 +80,7 @@ def test_captured_stacked_variants_match_eager_on_cuda():
         runs.append((h, [m.get_weights() for m in models]))
     (h_e, w_e), (h_c, w_c) = runs
     for a, b in zip(h_e, h_c):
-        np.testing.assert_allclose(a["loss"], b["loss"], rtol=1e-4)
+        np.testing.assert_allclose(a.history["loss"], b.history["loss"], rtol=1e-4)
     for wa, wb in zip(w_e, w_c):
         for a, b in zip(wa, wb):
             np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-5)
