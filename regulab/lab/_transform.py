@@ -5,8 +5,10 @@ A variant's settings (``_settings.py``) are of three kinds:
 - values the training step reads from its state (regularizer factors, dropout rates, noise levels,
   the learning rate) and loop settings (early stopping, epochs): variants that differ only in
   these train together as one stacked model;
-- structure (batch normalization, width, augmentation): a variant with other structure trains in
-  another group;
+- structure (batch normalization, width; augmentation's flips, fill mode and photometric
+  transforms): a variant with other structure trains in another group. Augmentation magnitudes
+  (rotation, shifts, shear, zoom) are state: a variant without augmentation gets the group's
+  augmentation layer with every magnitude 0, the identity;
 - mixup, which the stacked step does not map: its group trains one model at a time.
 
 Within a group every model gets the group's union of layers and regularizers, with a value of 0
@@ -27,7 +29,7 @@ from regulab.layers._structure import structure_changed
 from regulab.models import Sequential
 
 #: settings that change the step's code: variants differing in them train in different groups
-STRUCTURE = ("batch_norm", "width", "augmentation", "mixup")
+STRUCTURE = ("batch_norm", "width", "augmentation", "mixup")  # augmentation: its static part only
 #: settings that change a layer (the others act on the optimizer, the callbacks or the loop)
 _LAYERED = ("l1", "l1_proximal", "l2", "dropout", "gaussian_noise", "batch_norm", "width", "augmentation")
 
@@ -43,6 +45,8 @@ class Group:
     features: set = field(default_factory=set)  # layered settings some variant of the group uses
     stacked: bool = True
     reason: str = ""
+    #: the augmentation's settings that are not magnitudes (fill mode, ...), from its first augmented variant
+    augmentation_static: dict | None = None
 
     @property
     def mode(self) -> str:
@@ -61,9 +65,12 @@ def group_variants(variants: dict[str, dict]) -> list[Group]:
     groups: list[Group] = []
     for name, settings in variants.items():
         # a structure setting that is off (batch_norm False, width 1, mixup 0) builds the baseline's
-        key = tuple(json.dumps(settings[k] if _on(k, settings.get(k)) else None, sort_keys=True) for k in STRUCTURE)
+        key = tuple(json.dumps(settings[k] if _on(k, settings.get(k)) else None, sort_keys=True)
+                    for k in STRUCTURE if k != "augmentation") + (_augmentation_key(settings),)
         mode = _l1_mode(name, settings)
-        home = next((g for g in groups if g.key == key and (mode is None or g.l1_mode in (None, mode))), None)
+        static = _augmentation_static(settings)
+        home = next((g for g in groups if g.key == key and (mode is None or g.l1_mode in (None, mode))
+                     and (static is None or g.augmentation_static in (None, static))), None)
         if home is None:
             home = Group(f"group {len(groups) + 1}", [], key, mode)
             if settings.get("mixup"):
@@ -71,9 +78,26 @@ def group_variants(variants: dict[str, dict]) -> list[Group]:
             groups.append(home)
         home.variants.append(name)
         home.l1_mode = home.l1_mode or mode
+        home.augmentation_static = home.augmentation_static or static
         # a value of 0 still joins the union (it is "off" for that variant); structure only when on
         home.features |= {k for k in _LAYERED if k in settings and (k not in STRUCTURE or _on(k, settings[k]))}
     return groups
+
+
+def _augmentation_static(settings: dict) -> dict | None:
+    """An augmentation's settings other than its magnitudes (None without augmentation)."""
+    from regulab.lab._augment_layer import MAGNITUDES
+
+    aug = settings.get("augmentation")
+    return None if not aug else {k: v for k, v in aug.items() if k not in MAGNITUDES}
+
+
+def _augmentation_key(settings: dict) -> str:
+    """What of an augmentation changes the step's code in a way an identity cannot match: flips and
+    photometric transforms (fill mode, cval and interpolation act on no pixel at magnitude 0)."""
+    static = _augmentation_static(settings) or {}
+    shaping = {k: v for k, v in static.items() if k not in ("fill_mode", "cval", "interpolation_order") and v}
+    return json.dumps(shaping or None, sort_keys=True)
 
 
 def _on(key: str, value) -> bool:
@@ -156,7 +180,7 @@ def build_variant(build_model, name: str, settings: dict, group: Group, seed: in
             if isinstance(layer, Dropout):
                 layer.rate = settings["dropout"]
     if structural:
-        model = _with_layers(base, settings, features, has_dropout)
+        model = _with_layers(base, settings, group, has_dropout)
         _compile_like(model, base)
     if "learning_rate" in settings:
         model.optimizer.learning_rate = settings["learning_rate"]
@@ -183,14 +207,15 @@ def _smoothed(loss, value: float, name: str):
     return copy
 
 
-def _with_layers(base, settings: dict, features: set, has_dropout: bool):
+def _with_layers(base, settings: dict, group: Group, has_dropout: bool):
     """A Sequential of ``base``'s layers (their weights kept) with the group's layers added."""
     from regulab.lab._augment_layer import GeneratorAugmentation
 
+    features = group.features
     hidden = {id(layer) for layer in _hidden_weighted(base)}
     front = []
-    if "augmentation" in features:
-        front.append(GeneratorAugmentation(**settings.get("augmentation", {})))
+    if "augmentation" in features:  # without its own: the group's, at magnitude 0
+        front.append(GeneratorAugmentation(**(settings.get("augmentation") or group.augmentation_static or {})))
     if "gaussian_noise" in features:
         front.append(GaussianNoise(settings.get("gaussian_noise", 0.0)))
     layers = []

@@ -497,8 +497,12 @@ def test_augmentation_trains_stacked_as_its_own_fits_and_width_doubles_hidden_la
     augmentation = {"rotation_range": 20, "width_shift_range": 0.2, "zoom_range": 0.2}
     variants = {"augmentation": {"augmentation": augmentation}, "wide": {"width": 2.0}}
     result = study(_cnn, (x, y), variants, seeds=2, epochs=4, verbose=0)
+    # augmentation magnitudes are state: the baseline trains with the augmented variant, its
+    # augmentation layer at magnitude 0 (the identity)
     assert [(g["variants"], g["mode"]) for g in result.groups] == [
-        (["baseline"], "stacked"), (["augmentation"], "stacked"), (["wide"], "stacked")]
+        (["baseline", "augmentation"], "stacked"), (["wide"], "stacked")]
+    plain = study(_cnn, (x, y), {"wide": {"width": 2.0}}, seeds=2, epochs=4, verbose=0)
+    _assert_history(plain.variants["baseline"]["histories"][1], result.variants["baseline"]["histories"][1])
     aug, base = result.variants["augmentation"], result.variants["baseline"]
     # augmentation changes training only: other losses from the same initial weights
     assert not np.allclose(aug["histories"][0]["loss"], base["histories"][0]["loss"])
@@ -507,10 +511,10 @@ def test_augmentation_trains_stacked_as_its_own_fits_and_width_doubles_hidden_la
     checked = check_variants(variants)
     groups = group_variants(checked)
     for i, seed in enumerate([0, 1]):
-        model, _, _ = build_variant(_cnn, "augmentation", checked["augmentation"], groups[1], seed)
+        model, _, _ = build_variant(_cnn, "augmentation", checked["augmentation"], groups[0], seed)
         _assert_history(_fit_alone(model, split, seed, 4).history, aug["histories"][i])
     # width 2: twice the filters and units of the hidden layers, the output layer unchanged
-    wide, _, _ = build_variant(_cnn, "wide", checked["wide"], groups[2], 0)
+    wide, _, _ = build_variant(_cnn, "wide", checked["wide"], groups[1], 0)
     sizes = [getattr(layer, "filters", getattr(layer, "units", None)) for layer in wide.layers]
     assert sizes == [8, None, 16, 10]
     assert sum(base["weights"]["counts"]) == 2 * 3 * 3 * 1 * 4  # 2 seeds of a 3x3x1x4 kernel
