@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import torch
 
-from regulab.callbacks import CallbackList, History, ProgbarLogger
+from regulab.callbacks import History
 from regulab.layers._context import gradient_scope
 from regulab.training import _data
 from regulab.training._logs import check_step_logs
-from regulab.training._loop import take
+from regulab.training._loop import callback_list, take
 
 
 def _is_xy(data) -> bool:
@@ -128,15 +128,9 @@ def fit_custom(model, x, y, *, batch_size, epochs, verbose, callbacks, validatio
     if validation_data is not None:
         xv, yv, wv = unpack_validation(validation_data)
         validation = _as_data(model, xv, yv, wv)
-    history = History()
-    cbs = CallbackList(list(callbacks or []), model=model)
-    if verbose:
-        cbs.callbacks.insert(0, ProgbarLogger())
-    cbs.append(history)
-    cbs.set_model(model)
-    cbs.set_params({"epochs": epochs, "steps": steps, "verbose": verbose,
-                    "metrics": _names(model, validation is not None), "directions": {}, "steps_per_execution": 1,
-                    "engine": "eager (custom train_step)"})
+    cbs, history = callback_list(model, callbacks, {
+        "epochs": epochs, "steps": steps, "verbose": verbose, "metrics": _names(model, validation is not None),
+        "directions": {}, "steps_per_execution": 1, "engine": "eager (custom train_step)"}, verbose)
     model.stop_training = False
     cbs.on_train_begin()
     logs: dict = {}

@@ -54,7 +54,8 @@ def fit_params(spec: StepSpec, batches, *, epochs: int, verbose: int, validation
             "directions": directions(spec), "steps_per_execution": k, **extra}
 
 
-def make_member(model, spec: StepSpec, callbacks, params: dict, verbose: int = 0, epochs: int | None = None) -> Member:
+def callback_list(model, callbacks, params: dict, verbose: int = 0) -> tuple[CallbackList, History]:
+    """A fit's callbacks: the progress bar first when ``verbose``, the user's, its History last."""
     history = History()
     cbs = CallbackList(list(callbacks or []), model=model)
     if verbose:
@@ -62,6 +63,11 @@ def make_member(model, spec: StepSpec, callbacks, params: dict, verbose: int = 0
     cbs.append(history)
     cbs.set_model(model)
     cbs.set_params(params)
+    return cbs, history
+
+
+def make_member(model, spec: StepSpec, callbacks, params: dict, verbose: int = 0, epochs: int | None = None) -> Member:
+    cbs, history = callback_list(model, callbacks, params, verbose)
     return Member(model, spec, cbs, history, params["epochs"] if epochs is None else epochs)
 
 
