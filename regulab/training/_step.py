@@ -117,7 +117,6 @@ class StepSpec:
     def metrics(self) -> list[Metric]:
         return [m for h in self.heads for m in h.metrics]
 
-
     def log_names(self) -> list[tuple[str, "Metric | None"]]:
         """``[(history key, metric)]`` after ``loss``/``data_loss``, Keras 3's names: with several
         losses ``<output>_loss`` per trained output; with several outputs ``<output>_<metric>``,
