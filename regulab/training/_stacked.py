@@ -44,8 +44,6 @@ class StackedEngine:
     """Runs the stacked step for ``_loop.train_members``. ``models[i]`` trains with
     ``seeds[i]``; ``batches`` is the ``StackedBatches`` the loop draws from."""
 
-    stacked = True
-
     def __init__(self, models, specs, batches, *, seeds, jit_compile: bool, steps_per_execution: int,
                  weighted: bool):
         self.models, self.specs, self.batches = list(models), list(specs), batches
@@ -144,7 +142,7 @@ class StackedEngine:
         if stacked:
             state, self.step_t, stats = self.compiled(state, self.step_t, xs, ys, ws, self.seeds)
             self._held = state
-            return stats.clone()  # valid until the next call
+            return stats  # valid until the next call: the loop adds it to its sum at once
         seeds = self.seeds if len(self.rows) == len(self.models) else self.seeds[self.rows]
         self._held, stats = self.step(state, (xs, ys, ws), _random.fold_in(seeds, self.step_t))
         self.step_t = self.step_t + 1
