@@ -29,27 +29,30 @@ __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "get", "se
 Tensors = list[torch.Tensor]
 
 
-def _under_vmap(args) -> bool:
-    """True when the tensors are ``torch.func.vmap``'s batched views (stacked model variants),
-    which the ``_foreach`` kernels do not accept."""
+def _needs_single_ops(args) -> bool:
+    """True when the ``_foreach`` kernels cannot take ``args``: the tensors are ``torch.func.vmap``'s
+    batched views, or a scalar is a tensor of per-variant values (``(V, 1)``, the stacked step's)."""
     for a in args:
         if isinstance(a, (list, tuple)) and a and isinstance(a[0], torch.Tensor):
-            return torch._C._functorch.is_batchedtensor(a[0])
+            if torch._C._functorch.is_batchedtensor(a[0]):
+                return True
+        elif isinstance(a, torch.Tensor) and a.dim() > 0:
+            return True
     return False
 
 
 class _MultiTensorOps:
     """Multi-tensor ops by name (``_multi.lerp(a, b, w)``): torch's ``_foreach`` kernels eagerly
     (one launch for all parameters); plain per-tensor ops inside ``torch.compile``, which fuses them
-    itself (and whose CUDA lowering of ``_foreach`` updates produced NaN in torch 2.11), and under
-    ``vmap``."""
+    itself (and whose CUDA lowering of ``_foreach`` updates produced NaN in torch 2.11), under
+    ``vmap`` and with per-variant scalars."""
 
     def __getattr__(self, name: str):
         foreach = getattr(torch, f"_foreach_{name}")
         single = getattr(torch, name)
 
         def op(*args, **kwargs):
-            if not (torch.compiler.is_compiling() or _under_vmap(args)):
+            if not (torch.compiler.is_compiling() or _needs_single_ops(args)):
                 return foreach(*args, **kwargs)
             lists = [a for a in args if isinstance(a, (list, tuple))]
             scalars = [a for a in args if not isinstance(a, (list, tuple))]
@@ -380,3 +383,21 @@ _REGISTRY = Registry("optimizer", Optimizer, _NAMES, _CLASSES)
 get = _REGISTRY.get
 serialize = _REGISTRY.serialize
 deserialize = _REGISTRY.deserialize
+
+
+def describe(optimizer: Optimizer) -> dict:
+    """The optimizer's kind and settings, for telling configurations apart; unlike ``serialize``
+    it takes a user's own optimizer class too (by its full name)."""
+    cls = type(optimizer)
+    name = cls.__name__ if cls in _CLASSES.values() else f"{cls.__module__}.{cls.__qualname__}"
+    return {"class_name": name, "config": optimizer.get_config()}
+
+
+def fresh_copy(optimizer: Optimizer) -> Optimizer:
+    """A new optimizer of the same class and settings, without state (rebuilt from ``get_config``)."""
+    try:
+        return type(optimizer)(**optimizer.get_config())
+    except TypeError as err:
+        raise TypeError(f"Cannot make a fresh copy of the optimizer {optimizer!r}: its class does not take its "
+                        f"own get_config() as arguments ({err}). Define get_config() to return the "
+                        f"arguments of {type(optimizer).__name__}(...).") from None

@@ -68,6 +68,14 @@ class Regularizer:
         return hash((type(self).__name__, tuple(sorted(self.get_config().items()))))
 
 
+def _add_scaled(grad: torch.Tensor, term: torch.Tensor, factor) -> torch.Tensor:
+    """grad + factor * term; one fused kernel for a Python factor, broadcast for a tensor one (the
+    stacked step's per-variant factors, shaped to broadcast over the weight)."""
+    if isinstance(factor, torch.Tensor):
+        return grad + factor * term
+    return grad.add(term, alpha=factor)
+
+
 class L1(Regularizer):
     """λΣ|w| (Lasso). Encourages sparsity; with ``proximal=True`` weights reach exact zero.
 
@@ -94,7 +102,7 @@ class L1(Regularizer):
 
     def add_gradient(self, grad, w, l1=None):
         # the subgradient at 0 is taken as 0 (torch.sign(0) == 0)
-        return grad if self.proximal else grad.add(torch.sign(w), alpha=self.l1 if l1 is None else l1)
+        return grad if self.proximal else _add_scaled(grad, torch.sign(w), self.l1 if l1 is None else l1)
 
     def get_config(self):
         return {"l1": self.l1, "proximal": self.proximal}
@@ -120,7 +128,7 @@ class L2(Regularizer):
         return {"l2": self.l2}
 
     def add_gradient(self, grad, w, l2=None):
-        return grad.add(w, alpha=2.0 * (self.l2 if l2 is None else l2))
+        return _add_scaled(grad, w, 2.0 * (self.l2 if l2 is None else l2))
 
     def get_config(self):
         return {"l2": self.l2}
@@ -157,8 +165,8 @@ class L1L2(Regularizer):
         return self(w, l1, l2)
 
     def add_gradient(self, grad, w, l1=None, l2=None):
-        g = grad.add(w, alpha=2.0 * (self.l2 if l2 is None else l2))
-        return g if self.proximal else g.add(torch.sign(w), alpha=self.l1 if l1 is None else l1)
+        g = _add_scaled(grad, w, 2.0 * (self.l2 if l2 is None else l2))
+        return g if self.proximal else _add_scaled(g, torch.sign(w), self.l1 if l1 is None else l1)
 
     def get_config(self):
         return {"l1": self.l1, "l2": self.l2, "proximal": self.proximal}

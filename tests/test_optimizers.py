@@ -421,3 +421,25 @@ def test_deserialize_unknown_class():
 def test_adamw_without_decay_round_trips():
     restored = optimizers.deserialize(optimizers.serialize(optimizers.AdamW(weight_decay=None)))
     assert restored.weight_decay is None
+
+
+def test_describe_and_fresh_copy_take_a_users_own_class():
+    class Halved(optimizers.SGD):
+        def _update(self, params, grads, state, lr, t):
+            return [p - 0.5 * lr * g for p, g in zip(params, grads)], {}
+
+    opt = Halved(0.3, momentum=0.5)
+    assert optimizers.describe(optimizers.Adam())["class_name"] == "Adam"
+    described = optimizers.describe(opt)
+    assert described["class_name"].endswith("test_describe_and_fresh_copy_take_a_users_own_class.<locals>.Halved")
+    assert described["config"] == {"learning_rate": 0.3, "weight_decay": None, "momentum": 0.5, "nesterov": False}
+    copy = optimizers.fresh_copy(opt)
+    assert type(copy) is Halved and copy is not opt and copy.get_config() == opt.get_config()
+
+    class Fixed(optimizers.SGD):
+        def __init__(self):
+            super().__init__(0.1)
+
+    with pytest.raises(TypeError, match=r"Cannot make a fresh copy of the optimizer Fixed\(learning_rate=0.1, .*"
+                                        r"Define get_config\(\) to return the arguments of Fixed\(\.\.\.\)\."):
+        optimizers.fresh_copy(Fixed())

@@ -189,7 +189,7 @@ def _model_config(build_model) -> str:
 
     model = build_model()
     return json.dumps([type(model).__name__, [_without_names(describe(layer)) for layer in model._flatten_layers()[1:]],
-                       optimizers.serialize(model.optimizer), repr(model.loss), repr(model.loss_weights),
+                       optimizers.describe(model.optimizer), repr(model.loss), repr(model.loss_weights),
                        repr(model._metric_args)], sort_keys=True, default=str)
 
 

@@ -120,7 +120,7 @@ def _factors(reg, layer_name: str) -> tuple[float, float]:
 
 
 def _compile_like(model, base) -> None:
-    model.compile(optimizer=optimizers.deserialize(optimizers.serialize(base.optimizer)), loss=base.loss,
+    model.compile(optimizer=optimizers.fresh_copy(base.optimizer), loss=base.loss,
                   loss_weights=base.loss_weights, metrics=base._metric_args, device=base.device, jit_compile=False)
 
 

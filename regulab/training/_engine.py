@@ -98,7 +98,7 @@ def spec_signature(model, spec: StepSpec, k: int, batch_size: int, device: torch
     payload = json.dumps({"model": _without_names(_architecture(model, structural_config)),
                           "losses": [[h.weight, structural_loss(h.loss)] for h in spec.heads],
                           "metrics": [type(m).__name__ for m in spec.metrics],
-                          "optimizer": _without_learning_rate(optimizers.serialize(spec.optimizer)), "k": k,
+                          "optimizer": _without_learning_rate(optimizers.describe(spec.optimizer)), "k": k,
                           "batch": batch_size, "precision": model.precision, "trainable": len(spec.structure.trainable),
                           "device": str(device), "torch": torch.__version__}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:24]

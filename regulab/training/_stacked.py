@@ -23,6 +23,7 @@ from regulab.training._captured import StaticStep
 from regulab.training._compiled import StateLayout, compile_step, make_functional_step, make_inplace_multi_step
 from regulab.training._engine import _python_scalars
 from regulab.training._epoch_logs import EVAL_BATCH, epoch_logs
+from regulab.training._stacked_step import make_batched_step, supports_batched_step
 from regulab.training._state import TrainState, flatten_state, merge, split, unflatten_state
 from regulab.training._step import make_eval_step, penalty_value
 
@@ -51,8 +52,11 @@ class StackedEngine:
         self.k = steps_per_execution
         self.device = models[0].device
         self.seeds = torch.tensor([s & 0xFFFFFFFF for s in seeds], dtype=torch.int64, device=self.device)
-        self.step = torch.func.vmap(make_functional_step(self.spec),
-                                    in_dims=(0, (0, 0, 0 if weighted else None), 0), out_dims=(0, 0))
+        self.mapped_step = torch.func.vmap(make_functional_step(self.spec),
+                                           in_dims=(0, (0, 0, 0 if weighted else None), 0), out_dims=(0, 0))
+        # eagerly, only the forward pass is mapped where the update is known to be elementwise
+        self.step = (make_batched_step(self.spec, weighted) if supports_batched_step(self.spec)
+                     else self.mapped_step)
         self.rows = list(range(len(models)))  # the variants in the stack, in order
         self.written = set(self.rows)  # the rows whose results go back to their models
         self.active_rows = list(self.rows)  # the rows of this epoch's members, in their order
@@ -75,7 +79,7 @@ class StackedEngine:
         compiled = lead._compiled_steps.get(key)
         if compiled is None:
             layout = StateLayout(self._state())
-            compiled = StaticStep(compile_step(make_inplace_multi_step(self.spec, self.k, layout, step_fn=self.step)),
+            compiled = StaticStep(compile_step(make_inplace_multi_step(self.spec, self.k, layout, step_fn=self.mapped_step)),
                                   layout, capture=self.device.type == "cuda")
             lead._compiled_steps[key] = compiled
         self.compiled = compiled

@@ -305,17 +305,33 @@ def _apply_update(spec: StepSpec, closed_form, const, state: TrainState, params,
     """Everything after the gradient: closed-form penalty gradients, the optimizer, proximal L1,
     new buffers and the batch's statistics. Returns ``(new_state, stats)``. ``take`` reads the
     trainable paths (``spec.take_trainable`` by default)."""
-    optimizer = spec.optimizer
     out, data_sum, head_sums, updates, activity, y = aux
-    grads = list(grads)
-    hyper = state.hyper
-    penalty = _penalty_report(spec, params, state.buffers, hyper)
+    stats = _step_stats(spec, const, state, params, aux, w)
+    new_params, new_opt = _updated_weights(spec, closed_form, state.hyper, params, grads,
+                                           optimizer_view(spec, state, take or spec.take_trainable))
+    return _new_state(spec, state, new_params, _new_buffers(state.buffers, updates), new_opt), stats
+
+
+def _step_stats(spec: StepSpec, const, state: TrainState, params, aux, w) -> torch.Tensor:
+    """The batch's statistics (``_batch_stats``) from the objective's auxiliary outputs, with the
+    penalty of the weights the step started from (activity penalties included)."""
+    out, data_sum, head_sums, updates, activity, y = aux
+    penalty = _penalty_report(spec, params, state.buffers, state.hyper)
     if activity is not None:
         activity = activity.detach()
         penalty = activity if penalty is None else penalty + activity
+    out = out.detach() if isinstance(out, torch.Tensor) else [o.detach() for o in out]
+    return _batch_stats(spec, const, out, y, w, data_sum.detach(), [s.detach() for s in head_sums], penalty)
+
+
+def _updated_weights(spec: StepSpec, closed_form, hyper: dict, params, grads, view: dict):
+    """(new params, new optimizer state): closed-form penalty gradients, the optimizer's update and
+    proximal L1. Every operation here is elementwise, with the hyper-parameters broadcast: the
+    stacked step runs it on all variants at once (``_stacked_step``)."""
+    optimizer = spec.optimizer
+    grads = list(grads)
     for i, reg in closed_form:
         grads[i] = reg.add_gradient(grads[i], params[i], **spec.factors(i, hyper))
-    view = optimizer_view(spec, state, take or spec.take_trainable)
     if params:
         new_params, new_opt = optimizer.update(list(params), grads, view)
     else:  # nothing to train (a frozen model): the optimizer has nothing to do
@@ -327,14 +343,17 @@ def _apply_update(spec: StepSpec, closed_form, const, state: TrainState, params,
         p = new_params[i]
         thresh = hyper[lam_path] * optimizer.step_size(new_opt, i)
         new_params[i] = torch.sign(p) * torch.clamp(p.abs() - thresh, min=0.0)
-    buffers = state.buffers
-    if updates:
-        buffers = dict(buffers)
-        for path, value in updates.items():
-            buffers[path] = value.detach()
-    out = out.detach() if isinstance(out, torch.Tensor) else [o.detach() for o in out]
-    stats = _batch_stats(spec, const, out, y, w, data_sum.detach(), [s.detach() for s in head_sums], penalty)
-    return _new_state(spec, state, new_params, buffers, new_opt), stats
+    return new_params, new_opt
+
+
+def _new_buffers(buffers: dict, updates: dict) -> dict:
+    """``buffers`` with the step's new values of non-trainable variables (moving statistics)."""
+    if not updates:
+        return buffers
+    buffers = dict(buffers)
+    for path, value in updates.items():
+        buffers[path] = value.detach()
+    return buffers
 
 
 def split_penalties(spec: StepSpec):

@@ -38,7 +38,7 @@ def _signature(model) -> tuple:
                     "" if isinstance(layer, Model) else repr(_without_names(structural_config(layer))))
                    for layer in model._flatten_layers()[1:])
     return (layers, tuple(v.shape for v in model.weights), tuple(v.trainable for v in model.weights),
-            repr(_loss_repr(model.loss, losses)), repr(_without_learning_rate(optimizers.serialize(model.optimizer))),
+            repr(_loss_repr(model.loss, losses)), repr(_without_learning_rate(optimizers.describe(model.optimizer))),
             repr(model._metric_args), model.precision)
 
 

@@ -153,6 +153,30 @@ def test_a_variant_trains_the_same_whatever_else_its_group_holds():
     _assert_history(expected, got)
 
 
+
+class HalvedSGD(optimizers.SGD):
+    """A user's optimizer: its own update rule, not in regulab's registry."""
+
+    def _update(self, params, grads, state, lr, t):
+        return [p - 0.5 * lr * g for p, g in zip(params, grads)], {}
+
+
+def test_a_study_takes_a_users_own_optimizer_class():
+    x, y = _data()
+
+    def build():
+        model = _mlp()
+        model.compile(HalvedSGD(0.4), "binary_crossentropy")
+        return model
+
+    result = study(build, (x, y), {"L2": {"l2": 0.01}}, seeds=[0], epochs=2, verbose=0)
+    # each variant's model got a fresh optimizer of the user's class: the baseline trains as alone
+    split = prepare_data((x, y), 0.2, 0)
+    regulab.set_random_seed(0)
+    expected = _fit_alone(build(), split, 0, 2).history
+    got = {k: v for k, v in result.variants["baseline"]["histories"][0].items() if k in expected}
+    _assert_history(expected, got)
+
 # -- 2. grouping
 def test_variants_are_grouped_by_architecture_and_l1_kind():
     variants = check_variants({"L1": {"l1": 0.001}, "L2": {"l2": 0.01}, "dropout": {"dropout": 0.5},
