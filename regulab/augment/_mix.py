@@ -47,6 +47,15 @@ def _one_hot(y: torch.Tensor, num_classes: int) -> torch.Tensor:
     return torch.nn.functional.one_hot(y.reshape(-1).long(), num_classes).to(torch.float32)
 
 
+def _mixing_weights(sampler: Sampler, n: int, alpha) -> torch.Tensor:
+    """One ``lam ~ Beta(alpha, alpha)`` per sample. A tensor ``alpha`` of 0 gives 1 (the batch as it
+    is): a stacked step trains variants without mixing beside variants with it."""
+    lam = sampler.beta((n,), alpha, alpha)
+    if isinstance(alpha, torch.Tensor):
+        lam = torch.where(alpha > 0, lam, torch.ones_like(lam))
+    return lam
+
+
 def _mix_labels(y: torch.Tensor, partner: torch.Tensor, lam: torch.Tensor, num_classes):
     if y.dtype.is_floating_point:
         w = lam.to(y.dtype).reshape(-1, *([1] * (y.dim() - 1)))
@@ -57,7 +66,8 @@ def _mix_labels(y: torch.Tensor, partner: torch.Tensor, lam: torch.Tensor, num_c
 
 
 def _check(x, y, alpha, num_classes, where):
-    alpha = check_float("alpha", alpha, low=0.0, low_open=True, where=where)
+    if not isinstance(alpha, torch.Tensor):  # a tensor is a training step's state, checked where it was set
+        alpha = check_float("alpha", alpha, low=0.0, low_open=True, where=where)
     if num_classes is not None:
         check_int("num_classes", num_classes, low=2, where=where)
     x = torch.as_tensor(x)
@@ -75,7 +85,8 @@ def mixup(x, y, source=None, alpha: float = 0.2, num_classes: int | None = None)
         x: a batch of any shape (N, ...).
         y: its labels (see the module docstring for the kinds and what comes back).
         source: randomness: an int or int64-tensor key, a ``torch.Generator``, or None.
-        alpha: Beta(alpha, alpha) concentration; 0.2 is the paper's ImageNet setting.
+        alpha: Beta(alpha, alpha) concentration; 0.2 is the paper's ImageNet setting. A 0-d
+            tensor (a training step's state) may be 0, which leaves the batch as it is.
         num_classes: return mixed one-hot targets for integer labels.
 
     Returns:
@@ -91,7 +102,7 @@ def mixup(x, y, source=None, alpha: float = 0.2, num_classes: int | None = None)
     x, y, alpha = _check(x, y, alpha, num_classes, "mixup")
     sampler = Sampler(source, x.device)
     partner = sampler.permutation(len(x))
-    lam = sampler.beta((len(x),), alpha, alpha)
+    lam = _mixing_weights(sampler, len(x), alpha)
     w = lam.to(x.dtype).reshape(-1, *([1] * (x.dim() - 1)))
     return w * x + (1 - w) * x[partner], _mix_labels(y, partner, lam, num_classes)
 
@@ -105,7 +116,8 @@ def cutmix(x, y, source=None, alpha: float = 1.0, num_classes: int | None = None
 
     Args:
         x: the batch; y: its labels; source: randomness (see ``mixup``).
-        alpha: Beta(alpha, alpha) concentration; 1.0 (uniform) is the paper's setting.
+        alpha: Beta(alpha, alpha) concentration; 1.0 (uniform) is the paper's setting (a tensor
+            may be 0, as for ``mixup``).
         num_classes: return mixed one-hot targets for integer labels.
 
     Returns:
@@ -118,7 +130,7 @@ def cutmix(x, y, source=None, alpha: float = 1.0, num_classes: int | None = None
     sampler = Sampler(source, x.device)
     n = len(x)
     partner = sampler.permutation(n)
-    lam = sampler.beta((n,), alpha, alpha)
+    lam = _mixing_weights(sampler, n, alpha)
     spatial = (x.shape[1], x.shape[2]) if x.dim() == 4 else (x.shape[1],)
     # a box's side is sqrt(1 - lam) of the image's side; a segment's length is 1 - lam
     cut = (1 - lam) ** (1.0 / len(spatial))

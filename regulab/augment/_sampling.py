@@ -72,7 +72,7 @@ class Sampler:
     def integers(self, shape, low: int, high: int) -> torch.Tensor:
         """Integers in [low, high), as int64."""
         u = self.uniform(shape, dtype=torch.float64)
-        return (low + torch.floor(u * (high - low))).clamp_(low, high - 1).to(torch.int64)
+        return (low + torch.floor(u * (high - low))).clamp(low, high - 1).to(torch.int64)
 
     def coin(self, shape, p: float = 0.5) -> torch.Tensor:
         """Booleans that are True with probability ``p``."""
@@ -81,10 +81,21 @@ class Sampler:
     def permutation(self, n: int) -> torch.Tensor:
         return torch.argsort(self.uniform((n,)))
 
-    def gamma(self, shape, alpha: float) -> torch.Tensor:
-        """Gamma(alpha, 1) variates (Marsaglia & Tsang, 2000), boosted for alpha < 1."""
+    def gamma(self, shape, alpha) -> torch.Tensor:
+        """Gamma(alpha, 1) variates (Marsaglia & Tsang, 2000), boosted for alpha < 1. ``alpha`` is a
+        positive number or a tensor (a training step's state: no Python branch on its value)."""
         shape = tuple(shape)
-        a = alpha + 1.0 if alpha < 1.0 else alpha
+        if not isinstance(alpha, torch.Tensor):
+            return self._gamma(shape, alpha + 1.0 if alpha < 1.0 else alpha, 1.0 / alpha if alpha < 1.0 else 0.0)
+        small = alpha < 1.0
+        # alpha 0 (a state that switches mixing off) gets a finite boost; its draws go unused
+        boost = torch.where(small, 1.0 / alpha.clamp_min(1e-12), torch.zeros_like(alpha))
+        return self._gamma(shape, torch.where(small, alpha + 1.0, alpha), boost)
+
+    def _gamma(self, shape, a, boost) -> torch.Tensor:
+        """Gamma(a, 1) for a >= 1, times U ** boost (1/alpha: a Gamma(alpha) variate from a
+        Gamma(alpha + 1) one; 0: none). The boost's uniforms are drawn whatever its value, so every
+        alpha takes the same draws from the stream and a number and a tensor give the same variates."""
         d = a - 1.0 / 3.0
         c = 1.0 / (9.0 * d) ** 0.5
         out = torch.full(shape, float("nan"), device=self.device)
@@ -95,12 +106,14 @@ class Sampler:
             ok = (v > 0) & (torch.log(u.clamp_min(1e-30)) < 0.5 * z * z + d - d * v
                             + d * torch.log(v.clamp_min(1e-30)))
             out = torch.where(torch.isnan(out) & ok, d * v, out)
-        out = torch.nan_to_num(out, nan=d)  # unreachable in practice; keeps the draw finite
-        if alpha < 1.0:
-            out = out * self.uniform(shape).clamp_min(1e-30) ** (1.0 / alpha)
+        # unreachable in practice; keeps the draw finite
+        out = torch.nan_to_num(out, nan=d) if not isinstance(d, torch.Tensor) else torch.where(torch.isnan(out), d, out)
+        u = self.uniform(shape).clamp_min(1e-30)
+        if isinstance(boost, torch.Tensor) or boost != 0.0:
+            out = out * u ** boost
         return out
 
-    def beta(self, shape, a: float, b: float) -> torch.Tensor:
+    def beta(self, shape, a, b) -> torch.Tensor:
         x = self.gamma(shape, a)
         y = self.gamma(shape, b)
         return x / (x + y).clamp_min(1e-30)

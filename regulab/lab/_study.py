@@ -136,19 +136,21 @@ def _train_group(build_model, variants, group: Group, seeds, epochs, batch_size,
     advance = progress(sum(per_model)) if progress else (lambda done=False: None)
     callbacks = [[*cbs, _Progress(advance)] for *_, cbs, _ in runs]
     validation = (data.x_val, data.y_val)
+    # mixup's alpha is state: variants without it train in the same stack with alpha 0
+    alphas = [float(variants[name].get("mixup") or 0.0) for name, *_ in runs]
     start = time.perf_counter()
     if group.stacked:
         try:
             histories = fit_variants(models, data.x_train, data.y_train, seeds=[s for _, s, *_ in runs],
                                      epochs=per_model, batch_size=batch_size, validation_data=validation,
-                                     callbacks=callbacks, jit_compile=jit_compile)
+                                     callbacks=callbacks, jit_compile=jit_compile,
+                                     mixup=alphas if any(alphas) else None)
         except IncompatibleVariants as err:  # variants that build to different architectures: train them apart
             group.stacked, group.reason = False, str(err)
     if not group.stacked:
-        mixup = variants[group.variants[0]].get("mixup")
         histories = [m.fit(data.x_train, data.y_train, epochs=e, batch_size=batch_size, validation_data=validation,
-                           callbacks=cbs, seed=s, verbose=0, mixup=mixup or None)
-                     for (_, s, m, _, _), e, cbs in zip(runs, per_model, callbacks)]
+                           callbacks=cbs, seed=s, verbose=0, mixup=a or None)
+                     for (_, s, m, _, _), e, cbs, a in zip(runs, per_model, callbacks, alphas)]
     seconds = time.perf_counter() - start
     advance(done=True)
     record = {"name": group.name, "variants": group.variants, "mode": group.mode, "reason": group.reason,

@@ -3,18 +3,17 @@
 A variant's settings (``_settings.py``) are of three kinds:
 
 - values the training step reads from its state (regularizer factors, dropout rates, noise levels,
-  the learning rate) and loop settings (early stopping, epochs): variants that differ only in
-  these train together as one stacked model;
+  mixup's alpha, the learning rate) and loop settings (early stopping, epochs): variants that
+  differ only in these train together as one stacked model;
 - structure (batch normalization, width; augmentation's flips, fill mode and photometric
   transforms): a variant with other structure trains in another group. Augmentation magnitudes
   (rotation, shifts, shear, zoom) are state: a variant without augmentation gets the group's
-  augmentation layer with every magnitude 0, the identity;
-- mixup, which the stacked step does not map: its group trains one model at a time.
+  augmentation layer with every magnitude 0, the identity.
 
 Within a group every model gets the group's union of layers and regularizers, with a value of 0
 where a variant does not use one (a Dropout of rate 0 is the identity, an L2 factor of 0 adds
-nothing), so all of them run one step. Hidden layers are the weighted layers (Dense, Conv) before
-the output layer.
+nothing, a mixup alpha of 0 leaves the batch as it is), so all of them run one step. Hidden
+layers are the weighted layers (Dense, Conv) before the output layer.
 """
 from __future__ import annotations
 
@@ -29,7 +28,7 @@ from regulab.layers._structure import structure_changed
 from regulab.models import Sequential
 
 #: settings that change the step's code: variants differing in them train in different groups
-STRUCTURE = ("batch_norm", "width", "augmentation", "mixup")  # augmentation: its static part only
+STRUCTURE = ("batch_norm", "width", "augmentation")  # augmentation: its static part only
 #: settings that change a layer (the others act on the optimizer, the callbacks or the loop)
 _LAYERED = ("l1", "l1_proximal", "l2", "dropout", "gaussian_noise", "batch_norm", "width", "augmentation")
 
@@ -64,7 +63,7 @@ def group_variants(variants: dict[str, dict]) -> list[Group]:
     """The study's groups, in the order their first variant appears."""
     groups: list[Group] = []
     for name, settings in variants.items():
-        # a structure setting that is off (batch_norm False, width 1, mixup 0) builds the baseline's
+        # a structure setting that is off (batch_norm False, width 1) builds the baseline's
         key = tuple(json.dumps(settings[k] if _on(k, settings.get(k)) else None, sort_keys=True)
                     for k in STRUCTURE if k != "augmentation") + (_augmentation_key(settings),)
         mode = _l1_mode(name, settings)
@@ -73,8 +72,6 @@ def group_variants(variants: dict[str, dict]) -> list[Group]:
                      and (static is None or g.augmentation_static in (None, static))), None)
         if home is None:
             home = Group(f"group {len(groups) + 1}", [], key, mode)
-            if settings.get("mixup"):
-                home.stacked, home.reason = False, "mixup draws its mixing weights per batch, which the stacked step does not map"
             groups.append(home)
         home.variants.append(name)
         home.l1_mode = home.l1_mode or mode

@@ -99,6 +99,7 @@ def spec_signature(model, spec: StepSpec, k: int, batch_size: int, device: torch
                           "losses": [[h.weight, structural_loss(h.loss)] for h in spec.heads],
                           "metrics": [type(m).__name__ for m in spec.metrics],
                           "optimizer": _without_learning_rate(optimizers.describe(spec.optimizer)), "k": k,
+                          "mix": None if spec.batch_mix is None else spec.batch_mix.kind,
                           "batch": batch_size, "precision": model.precision, "trainable": len(spec.structure.trainable),
                           "device": str(device), "torch": torch.__version__}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
@@ -179,6 +180,8 @@ class Engine:
             if batch_size is None:
                 reason = "compiling needs fixed-size batches from arrays"
             elif spec.batch_mix is not None:
+                # the Beta sampler's rejection rounds on counter-based keys build a graph that
+                # Inductor took over ten minutes to compile on a 2-core CPU
                 reason = "mixup/cutmix draw Beta variates that are not compiled yet"
             elif not compiler_available(self.device):
                 _warn_no_compiler()
@@ -201,7 +204,8 @@ class Engine:
     # so whatever a callback changed (weights, the learning rate) takes effect.
     def _state(self) -> TrainState:
         if self._held is None:
-            self._held = split(self.spec.structure, self.spec.optimizer, scalar_tensors=self.mode == "compiled")
+            self._held = split(self.spec.structure, self.spec.optimizer, scalar_tensors=self.mode == "compiled",
+                               mix=self.spec.batch_mix)
         return self._held
 
     def _store(self, state: TrainState) -> None:

@@ -5,6 +5,7 @@ import torch
 
 from regulab._validation import check_float, check_int
 from regulab.training import _data, _loop
+from regulab.training._batch_mix import BatchMix
 
 
 def _is_iterator(x) -> bool:
@@ -66,18 +67,14 @@ def _iterator_batches(model, spec, it, steps_per_epoch, class_weight=None):
 
 
 def _batch_mix(mixup, cutmix):
-    """The mixing function for ``fit(mixup=alpha)`` or ``fit(cutmix=alpha)``, or None."""
-    from regulab import augment
-
+    """The batch mixing of ``fit(mixup=alpha)`` or ``fit(cutmix=alpha)``, or None."""
     if mixup is not None and cutmix is not None:
         raise ValueError("Arguments `mixup` and `cutmix` of fit are exclusive: pass one alpha. "
                          f"Received: mixup={mixup!r}, cutmix={cutmix!r}")
     if mixup is not None:
-        alpha = check_float("mixup", mixup, low=0.0, low_open=True, where="fit")
-        return lambda x, y, key: augment.mixup(x, y, source=key, alpha=alpha)
+        return BatchMix("mixup", check_float("mixup", mixup, low=0.0, low_open=True, where="fit"))
     if cutmix is not None:
-        alpha = check_float("cutmix", cutmix, low=0.0, low_open=True, where="fit")
-        return lambda x, y, key: augment.cutmix(x, y, source=key, alpha=alpha)
+        return BatchMix("cutmix", check_float("cutmix", cutmix, low=0.0, low_open=True, where="fit"))
     return None
 
 

@@ -15,6 +15,8 @@ its results are dropped.
 """
 from __future__ import annotations
 
+import warnings
+
 import torch
 
 from regulab import _random
@@ -67,7 +69,12 @@ class StackedEngine:
         self.compiled = None
         self.mode = "eager"
         self.decision = f"stacked eager ({len(models)} variants)"
-        if jit_compile:
+        if jit_compile and self.spec.batch_mix is not None:
+            reason = "mixup/cutmix draw Beta variates that are not compiled yet"
+            self.decision = f"stacked eager ({len(models)} variants; {reason})"
+            warnings.warn(f"jit_compile=True: fit_variants trains eagerly because {reason}.", RuntimeWarning,
+                          stacklevel=4)
+        elif jit_compile:
             self._compile(weighted)
 
     def _compile(self, weighted: bool) -> None:
@@ -91,11 +98,13 @@ class StackedEngine:
         if self._held is None:
             own = []
             for r in self.rows:
-                state = split(self.specs[r].structure, self.models[r].optimizer, scalar_tensors=True)
+                state = split(self.specs[r].structure, self.models[r].optimizer, scalar_tensors=True,
+                              mix=self.specs[r].batch_mix)
                 self._templates.setdefault(r, state)
                 own.append(state)
             if 0 not in self._templates:
-                self._templates[0] = split(self.specs[0].structure, self.models[0].optimizer, scalar_tensors=True)
+                self._templates[0] = split(self.specs[0].structure, self.models[0].optimizer, scalar_tensors=True,
+                                              mix=self.specs[0].batch_mix)
             self._held = stack_states(own, self._templates[0])
         return self._held
 

@@ -22,6 +22,7 @@ from typing import NamedTuple
 import torch
 
 from regulab.layers._structure import layer_paths
+from regulab.training._batch_mix import MIX_ALPHA
 
 #: the optimizer entry of the standard step, and the key of its learning rate in ``hyper``
 OPTIMIZER = "optimizer"
@@ -100,14 +101,17 @@ def as_tensor_scalar(value, device) -> torch.Tensor:
     return torch.tensor(float(value), dtype=torch.float32, device=device)
 
 
-def split(structure: Structure, optimizer=None, scalar_tensors: bool = False) -> TrainState:
+def split(structure: Structure, optimizer=None, scalar_tensors: bool = False, mix=None) -> TrainState:
     """The model's current state (the variables' values; the optimizer's slots for the trained
     variables, created fresh for variables it has not updated yet). ``scalar_tensors`` turns the
-    learning rate and step count into 0-d tensors, as compiled steps need."""
+    learning rate, step count and hyper-parameters into 0-d tensors, as compiled steps need.
+    ``mix`` is the fit's ``BatchMix``, whose alpha is state too."""
     params = {p: v.value for p, v in structure.trainable}
     buffers = {p: v.value for p, v in structure.buffers}
     opt, hyper = {}, {}
     layer_hyper = structure.hyper_values()
+    if mix is not None:
+        layer_hyper[MIX_ALPHA] = mix.alpha
     if scalar_tensors and layer_hyper:
         device = next(iter(params.values())).device if params else torch.device("cpu")
         layer_hyper = {k: as_tensor_scalar(v, device) for k, v in layer_hyper.items()}

@@ -24,6 +24,7 @@ from regulab.layers import CallContext
 from regulab.losses import Loss
 from regulab.metrics import Metric
 from regulab.optimizers import Optimizer
+from regulab.training._batch_mix import MIX_ALPHA
 from regulab.training._state import LEARNING_RATE, OPTIMIZER, Structure, TrainState
 
 Tensors = list[torch.Tensor]
@@ -72,7 +73,7 @@ class StepSpec:
     penalized: list = field(default_factory=list)         # (position in trainable, regularizer)
     frozen_penalized: list = field(default_factory=list)  # (buffer path, regularizer)
     proximal: list = field(default_factory=list)          # (position in trainable, hyper path of its l1)
-    #: ``mix(x, y, key) -> (x, y)`` applied to each training batch (mixup, cutmix), or None
+    #: the fit's mixing of training batches (``_batch_mix.BatchMix``: mixup, cutmix), or None
     batch_mix: Callable | None = None
     #: some layer penalizes its output (activity regularization)
     has_activity: bool = False
@@ -266,7 +267,8 @@ def _objective(spec: StepSpec, autograd_penalized, params: Sequence, buffers: di
     mixed pair under mixup/cutmix).
     """
     if spec.batch_mix is not None:
-        x, y = spec.batch_mix(x, y, _random.fold_in(key, _MIX_STREAM))
+        alpha = hyper[MIX_ALPHA] if hyper is not None and MIX_ALPHA in hyper else None
+        x, y = spec.batch_mix(x, y, _random.fold_in(key, _MIX_STREAM), alpha)
     ctx = spec.context(dict(zip(spec.structure.trainable_paths, params)), buffers, True, key, hyper=hyper)
     out = spec.forward(x, ctx, spec.logits)
     data_sum, head_sums = _data_sums(spec, out, y, w, hyper)

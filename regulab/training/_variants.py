@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-from regulab._validation import check_int
+from regulab._validation import check_float, check_int
 from regulab.callbacks import Callback
 from regulab.training import _loop
+from regulab.training._batch_mix import BatchMix
 from regulab.training._batches import StackedBatches
 from regulab.training._engine import _without_learning_rate, structural_loss
 from regulab.training._stacked import StackedEngine
@@ -117,10 +118,32 @@ def _epochs_per_model(epochs, n: int) -> list[int]:
     return [check_int("epochs", epochs, low=0, where="fit_variants")] * n
 
 
+def _batch_mixes(mixup, cutmix, models) -> list:
+    """Each model's ``BatchMix`` (or None for all) from ``mixup=``/``cutmix=``: one alpha, or one per
+    model, where 0 leaves that model's batches unmixed."""
+    if mixup is not None and cutmix is not None:
+        raise ValueError("Arguments `mixup` and `cutmix` of fit_variants are exclusive: pass one. "
+                         f"Received: mixup={mixup!r}, cutmix={cutmix!r}")
+    kind, alphas = ("mixup", mixup) if mixup is not None else ("cutmix", cutmix)
+    if alphas is None:
+        return [None] * len(models)
+    if isinstance(alphas, (list, tuple)):
+        if len(alphas) != len(models):
+            raise ValueError(f"Argument `{kind}` of fit_variants takes one alpha or one per model: "
+                             f"{len(models)} models, {len(alphas)} values.")
+    else:
+        alphas = [alphas] * len(models)
+    for m in models:
+        if len(m.output_names) != 1:
+            raise ValueError(f"Argument `{kind}` of fit_variants needs models with one output; "
+                             f"model '{m.name}' has {len(m.output_names)}.")
+    return [BatchMix(kind, check_float(kind, a, low=0.0, where="fit_variants")) for a in alphas]
+
+
 def fit_variants(models: Sequence, x, y, *, seeds: Sequence[int], epochs: int | Sequence[int] = 1,
                  batch_size: int = 32, validation_data=None, shuffle: bool = True,
                  callbacks: Sequence[Sequence] | Callable | None = None, sample_weight=None,
-                 jit_compile: bool = False, steps_per_execution: int = 1) -> list:
+                 mixup=None, cutmix=None, jit_compile: bool = False, steps_per_execution: int = 1) -> list:
     """Train ``models`` together; returns one ``History`` per model.
 
     Model ``i`` ends with the weights ``models[i].fit(x, y, seed=seeds[i], epochs=epochs[i],
@@ -138,6 +161,8 @@ def fit_variants(models: Sequence, x, y, *, seeds: Sequence[int], epochs: int | 
             after every epoch, in one mapped pass.
         callbacks: one list of callbacks per model, or a function of the model's index returning
             its list (``lambda i: [EarlyStopping(patience=5, restore_best_weights=True)]``).
+        mixup, cutmix: mix training batches as ``fit(mixup=alpha)`` does: one alpha for all, or
+            one per model, where 0 trains that model unmixed (the stack shares one step).
         jit_compile: compile the stacked step with ``torch.compile`` (on a GPU, captured as a
             CUDA graph), as ``Model.compile(jit_compile=True)`` does for one model.
         steps_per_execution: batches per compiled call; leftover batches run eagerly.
@@ -165,7 +190,10 @@ def fit_variants(models: Sequence, x, y, *, seeds: Sequence[int], epochs: int | 
     k = check_int("steps_per_execution", steps_per_execution, low=1, where="fit_variants")
     cb_lists = _callback_lists(callbacks, len(models))
     lead = models[0]
+    mixes = _batch_mixes(mixup, cutmix, models)
     specs = [m._step_spec() for m in models]
+    for spec, mix in zip(specs, mixes):
+        spec.batch_mix = mix
     xt, yt, w, _ = lead._arrays(x, y, sample_weight, specs[0])
     validation = None
     if validation_data is not None:

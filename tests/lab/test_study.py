@@ -185,15 +185,14 @@ def test_variants_are_grouped_by_architecture_and_l1_kind():
                                "proximal + dropout": {"l1_proximal": 0.01, "dropout": 0.2},
                                "batch norm + L2": {"batch_norm": True, "l2": 0.01}})
     groups = group_variants(variants)
+    # mixup's alpha is state: it stacks with the baseline (alpha 0 for the others)
     assert [(g.variants, g.mode) for g in groups] == [
-        (["baseline", "L1", "L2", "dropout", "early stopping"], "stacked"),
+        (["baseline", "L1", "L2", "dropout", "early stopping", "mixup"], "stacked"),
         (["proximal", "proximal + dropout"], "stacked"),
         (["batch norm", "batch norm + L2"], "stacked"),
-        (["mixup"], "one by one"),
     ]
-    assert [g.reason for g in groups[:3]] == ["", "", ""]
-    assert groups[3].reason == "mixup draws its mixing weights per batch, which the stacked step does not map"
-    assert [g.l1_mode for g in groups] == ["subgradient", "proximal", None, None]
+    assert [g.reason for g in groups] == ["", "", ""]
+    assert [g.l1_mode for g in groups] == ["subgradient", "proximal", None]
 
 
 def test_settings_that_are_off_train_with_the_baseline():
@@ -203,35 +202,51 @@ def test_settings_that_are_off_train_with_the_baseline():
     assert [g.variants for g in groups] == [["baseline", "no batch norm", "same width", "no mixup"]]
 
 
-def test_study_reports_how_each_group_ran_and_a_mixup_group_is_its_own_fits(capsys):
+def test_study_reports_how_each_group_ran_and_mixup_stacks_with_the_baseline(capsys):
     x, y = _data()
     variants = {"L2": {"l2": 0.01}, "batch norm": {"batch_norm": True}, "mixup": {"mixup": 0.4}}
     result = study(_mlp, (x, y), variants, seeds=[0, 1], epochs=3, verbose=1)
-    # one progress bar per group, counting variant-epochs: 2 variants x 2 seeds x 3 epochs
+    # one progress bar per group, counting variant-epochs: 3 variants x 2 seeds x 3 epochs
     printed = capsys.readouterr().out
-    assert "group 1: baseline, L2" in printed and "12/12" in printed
-    assert "group 3: mixup" in printed and "6/6" in printed
+    assert "group 1: baseline, L2, mixup" in printed and "18/18" in printed
+    assert "group 2: batch norm" in printed and "6/6" in printed
     groups = result.groups
-    assert [(g["name"], g["variants"], g["mode"]) for g in groups] == [
-        ("group 1", ["baseline", "L2"], "stacked"), ("group 2", ["batch norm"], "stacked"),
-        ("group 3", ["mixup"], "one by one")]
-    assert [g["reason"] for g in groups] == ["", "", "mixup draws its mixing weights per batch, which the "
-                                                     "stacked step does not map"]
+    assert [(g["name"], g["variants"], g["mode"], g["reason"]) for g in groups] == [
+        ("group 1", ["baseline", "L2", "mixup"], "stacked", ""), ("group 2", ["batch norm"], "stacked", "")]
     assert all(g["seconds"] > 0 for g in groups)
-    assert [result.variants[n]["group"] for n in result.variants] == ["group 1", "group 1", "group 2", "group 3"]
-    assert ("group 3 (mixup) trained one model at a time: mixup draws its mixing weights per batch, which the "
-            "stacked step does not map") in result.notes
-    # the one-by-one group is fit(mixup=...) of each seed
+    assert [result.variants[n]["group"] for n in result.variants] == ["group 1", "group 1", "group 2", "group 1"]
+    # in the stack, the mixup variant is fit(mixup=0.4) of each seed and the baseline is unmixed
     split = prepare_data((x, y), 0.2, 0)
     checked = check_variants(variants)
-    group = group_variants(checked)[2]
-    for i, seed in enumerate([0, 1]):
-        model, _, _ = build_variant(_mlp, "mixup", checked["mixup"], group, seed)
-        history = model.fit(split.x_train, split.y_train, epochs=3, seed=seed, verbose=0, mixup=0.4,
-                            validation_data=(split.x_val, split.y_val))
-        _assert_history(history.history, result.variants["mixup"]["histories"][i])
+    group = group_variants(checked)[0]
+    for name, mix in (("mixup", 0.4), ("baseline", None)):
+        for i, seed in enumerate([0, 1]):
+            model, _, _ = build_variant(_mlp, name, checked[name], group, seed)
+            history = model.fit(split.x_train, split.y_train, epochs=3, seed=seed, verbose=0, mixup=mix,
+                                validation_data=(split.x_val, split.y_val))
+            _assert_history(history.history, result.variants[name]["histories"][i])
     # batch norm trains with other weights than the baseline
     assert result.variants["batch norm"]["histories"][0]["loss"] != result.variants["baseline"]["histories"][0]["loss"]
+
+
+def test_models_that_cannot_stack_train_one_by_one_and_the_result_says_why():
+    x, y = _data()
+    built = []
+
+    def alternating():  # a build_model whose hidden width changes from call to call
+        built.append(1)
+        model = Sequential([Dense(16 if len(built) % 2 else 24, input_dim=D, activation="relu"),
+                            Dense(1, activation="sigmoid")])
+        model.compile(optimizers.SGD(0.2), "binary_crossentropy")
+        return model
+
+    result = study(alternating, (x, y), {"L2": {"l2": 0.01}}, seeds=[0, 1], epochs=2, verbose=0)
+    (group,) = result.groups
+    assert group["mode"] == "one by one"
+    assert group["reason"].startswith("fit_variants trains models of one configuration together")
+    assert any(note.startswith("group 1 (baseline, L2) trained one model at a time: fit_variants trains")
+               for note in result.notes)
+    assert all(len(h["loss"]) == 2 for v in result.variants.values() for h in v["histories"])
 
 
 def test_the_baseline_comes_first():

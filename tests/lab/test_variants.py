@@ -309,3 +309,48 @@ def test_every_optimizer_stacked_equals_separate_fits_with_sample_weights(name):
     # the proximal step reached zeros where the factor asked for them
     assert (stacked[2].layers[0].get_weights()[0] == 0).sum() > 0
     assert (stacked[0].layers[0].get_weights()[0] == 0).sum() == 0
+
+
+def _mix_model(seed):
+    from regulab import optimizers
+
+    regulab.set_random_seed(seed)
+    model = Sequential([Dense(16, input_dim=100, activation="relu"), Dense(1, activation="sigmoid")])
+    model.compile(optimizers.Adam(0.01), "binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
+@pytest.mark.parametrize("how", ["mixup", "cutmix"])
+def test_mixing_alpha_is_state_per_variant_and_zero_trains_unmixed(how):
+    # one stacked step mixes each variant's batches with its own alpha (0.3 < 1 and 2.0 > 1 take the
+    # sampler's two branches); alpha 0 trains exactly as a fit without mixing
+    x, y = linear_data(160)
+    alphas = [0.0, 0.3, 2.0]
+    separate = [_mix_model(i) for i in range(3)]
+    expected = [m.fit(x, y, epochs=2, verbose=0, seed=30 + i, **({how: a} if a else {})).history
+                for i, (m, a) in enumerate(zip(separate, alphas))]
+    stacked = [_mix_model(i) for i in range(3)]
+    got = fit_variants(stacked, x, y, seeds=[30, 31, 32], epochs=2, **{how: alphas})
+    for a, b, ha, hb in zip(separate, stacked, expected, got):
+        for wa, wb in zip(a.get_weights(), b.get_weights()):
+            np.testing.assert_allclose(wa, wb, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(ha["loss"], hb.history["loss"], rtol=1e-4)
+    assert expected[0]["loss"] != expected[1]["loss"]
+
+
+def test_mixing_arguments_of_fit_variants_are_checked():
+    x, y = linear_data(64)
+    models = [_mix_model(0), _mix_model(1)]
+    with pytest.raises(ValueError, match=re.escape("Arguments `mixup` and `cutmix` of fit_variants are exclusive: "
+                                                   "pass one. Received: mixup=0.2, cutmix=1.0")):
+        fit_variants(models, x, y, seeds=[0, 1], mixup=0.2, cutmix=1.0)
+    with pytest.raises(ValueError, match=re.escape("Argument `mixup` of fit_variants takes one alpha or one per "
+                                                   "model: 2 models, 3 values.")):
+        fit_variants(models, x, y, seeds=[0, 1], mixup=[0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match=re.escape("Invalid value for argument `cutmix` of fit_variants: expected "
+                                                   "a float in [0, inf). Received: cutmix=-1")):
+        fit_variants(models, x, y, seeds=[0, 1], cutmix=[0.5, -1])
+    with pytest.warns(RuntimeWarning, match=re.escape("jit_compile=True: fit_variants trains eagerly because "
+                                                      "mixup/cutmix draw Beta variates that are not compiled yet.")):
+        hs = fit_variants(models, x, y, seeds=[0, 1], mixup=0.2, jit_compile=True)
+    assert hs[0].params["engine"].startswith("stacked eager (2 variants; mixup")

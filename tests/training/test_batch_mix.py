@@ -61,3 +61,31 @@ def test_validation_is_never_mixed():
     model = _classifier("binary_crossentropy", 1)
     h = model.fit(x, y, epochs=1, verbose=0, validation_data=(x, y), mixup=0.4)
     assert h.history["val_loss"][0] == pytest.approx(model.evaluate(x, y, verbose=0)[0], rel=1e-6)
+
+
+@pytest.mark.parametrize("alpha", [0.3, 1.0, 2.5])
+def test_a_tensor_alpha_draws_what_a_number_draws(alpha):
+    # a training step's alpha is state (a tensor): the variates must equal the number's, and a
+    # Beta(alpha, alpha) sample must have the right mean and variance (closed form)
+    from regulab.augment import cutmix, mixup
+    from regulab.augment._sampling import Sampler
+
+    x, y = torch.randn(64, 6, 6, 1), torch.rand(64, 1)
+    for fn in (mixup, cutmix):
+        a, b = fn(x, y, source=7, alpha=alpha), fn(x, y, source=7, alpha=torch.tensor(alpha))
+        torch.testing.assert_close(a[0], b[0])
+        torch.testing.assert_close(a[1], b[1])
+    lam = Sampler(11).beta((200_000,), torch.tensor(alpha), torch.tensor(alpha))
+    assert float(lam.mean()) == pytest.approx(0.5, abs=0.005)
+    assert float(lam.var()) == pytest.approx(1 / (4 * (2 * alpha + 1)), rel=0.03)
+
+
+def test_a_tensor_alpha_of_zero_leaves_the_batch_as_it_is():
+    from regulab.augment import cutmix, mixup
+
+    x, y = torch.randn(16, 4, 4, 1), torch.rand(16, 1)
+    for fn in (mixup, cutmix):
+        xm, ym = fn(x, y, source=3, alpha=torch.tensor(0.0))
+        assert torch.equal(xm, x) and torch.equal(ym, y)
+    _, sparse = mixup(x, torch.arange(16) % 3, source=3, alpha=torch.tensor(0.0))
+    assert torch.equal(sparse.lam, torch.ones(16))
