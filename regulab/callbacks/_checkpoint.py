@@ -58,7 +58,9 @@ class ModelCheckpoint(MonitorCallback):
         save_weights_only: save with ``model.save_weights`` instead of ``model.save``
             (default False).
         mode: ``'auto'`` (the metric's direction), ``'min'`` or ``'max'`` (default ``'auto'``).
-        save_freq: ``'epoch'`` (default) or a positive number of training batches between saves.
+        save_freq: ``'epoch'`` (default) or a positive number of training batches between saves
+            (counted across epochs; with ``steps_per_execution=K`` checked every K batches, as
+            in Keras).
         initial_value_threshold: with ``save_best_only``, a value the monitored quantity must
             beat before the first save, e.g. the score of a checkpoint already on disk
             (default None).
@@ -97,6 +99,7 @@ class ModelCheckpoint(MonitorCallback):
         self.best: float | None = self.initial_value_threshold
         self._epoch = 0
         self._batches_since_save = 0
+        self._last_batch: int | None = None
 
     @property
     def _per_batch(self) -> bool:
@@ -110,6 +113,7 @@ class ModelCheckpoint(MonitorCallback):
 
     def on_train_begin(self, logs=None):
         self._batches_since_save = 0
+        self._last_batch = None
         names = self.params.get("metrics")
         if names is not None and self._per_batch:
             # batch logs carry only training metrics
@@ -141,11 +145,18 @@ class ModelCheckpoint(MonitorCallback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
+        self._last_batch = None
 
     def on_train_batch_end(self, batch, logs=None):
         if not self._per_batch:
             return
-        self._batches_since_save += 1
+        # batches, not calls, as Keras counts: with steps_per_execution=K the loop calls this
+        # hook once per K batches, with the index of the last of them
+        if self._last_batch is None or batch <= self._last_batch:  # the epoch's first call
+            self._batches_since_save += batch + 1
+        else:
+            self._batches_since_save += batch - self._last_batch
+        self._last_batch = batch
         if self._batches_since_save >= self.save_freq:
             self._batches_since_save = 0
             self._save(self._epoch, batch, logs)

@@ -56,7 +56,10 @@ class EarlyStopping(MonitorCallback):
 
     Attributes:
         stopped_epoch: the epoch (from 0) at which training was stopped, 0 if it was not.
-        best_epoch: the epoch (from 0) of the best value so far, None before one is seen.
+        best_epoch: the epoch (from 0) of the best value so far, None before one is seen. With
+            ``restore_best_weights``, the first monitored epoch counts as the best until one
+            improves on it (as in Keras), so its weights are restored even if every value was
+            NaN.
         best: the best monitored value so far.
         wait: epochs counted since the last improvement.
         best_weights: the weights of the best epoch when ``restore_best_weights``, else None.
@@ -91,13 +94,17 @@ class EarlyStopping(MonitorCallback):
             return
         if self.best is None:
             self.best = self.worst()
+        improved = self.is_improvement(current, self.best)
+        # as Keras, the first monitored epoch is the best until one improves on it, so a run
+        # whose every value is NaN still ends on weights it reached
+        if self.restore_best_weights and (improved or self.best_weights is None):
+            # copies: a model may hand out views of its live parameters
+            self.best_weights = [np.array(w, copy=True) for w in self.model.get_weights()]
+            self.best_epoch = epoch
         self.wait += 1
-        if self.is_improvement(current, self.best):
+        if improved:
             self.best = current
             self.best_epoch = epoch
-            if self.restore_best_weights:
-                # copies: a model may hand out views of its live parameters
-                self.best_weights = [np.array(w, copy=True) for w in self.model.get_weights()]
             if self.baseline is None or self.is_improvement(current, self.baseline):
                 self.wait = 0
             return

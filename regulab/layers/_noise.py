@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 from regulab._validation import check_float
-from regulab.layers._dropout import _RandomLayer, check_rate, is_zero
+from regulab.layers._dropout import _RandomLayer, check_noise_shape, check_rate, is_zero, mask_shape
 
 
 class GaussianNoise(_RandomLayer):
     """Adds zero-mean Gaussian noise of standard deviation ``stddev`` in training.
 
     Args:
-        stddev: standard deviation of the noise, at least 0.
+        stddev: standard deviation of the noise, at least 0 (Keras caps it at 1, which rules out
+            noise on unscaled inputs; regulab does not).
         seed: fixes this layer's random stream.
     """
 
@@ -36,6 +37,7 @@ class GaussianDropout(_RandomLayer):
 
     Args:
         rate: drop probability of the equivalent Bernoulli dropout, in [0, 1).
+        seed: fixes this layer's random stream.
     """
 
     supports_masking = True
@@ -68,24 +70,31 @@ class AlphaDropout(_RandomLayer):
 
     Args:
         rate: fraction of units to drop, in [0, 1).
+        noise_shape: shape of the mask, as for ``Dropout`` (default None: one draw per unit).
+        seed: fixes this layer's random stream.
     """
 
     supports_masking = True
     hyper_parameters = ("rate",)
 
-    def __init__(self, rate: float, seed: int | None = None, **kwargs):
+    def __init__(self, rate: float, noise_shape=None, seed: int | None = None, **kwargs):
         super().__init__(seed=seed, **kwargs)
         self.rate = check_rate(rate, "AlphaDropout")
+        self.noise_shape = check_noise_shape(noise_shape, "AlphaDropout")
 
     def call(self, x, ctx):
         rate = ctx.hyper(self, "rate")
         if not ctx.stochastic or is_zero(rate):
             return x
         alpha_p = -_ALPHA * _SCALE
-        keep = (ctx.uniform(tuple(x.shape), self.stream(ctx), x.device) >= rate).to(x.dtype)
+        keep = (ctx.uniform(mask_shape(self, self.noise_shape, x), self.stream(ctx), x.device)
+                >= rate).to(x.dtype)
         a = ((1 - rate) * (1 + rate * alpha_p ** 2)) ** -0.5
         b = -a * alpha_p * rate
         return a * (x * keep + alpha_p * (1 - keep)) + b
 
     def get_config(self):
-        return {**super().get_config(), "rate": self.rate}
+        cfg = {**super().get_config(), "rate": self.rate}
+        if self.noise_shape is not None:
+            cfg["noise_shape"] = list(self.noise_shape)
+        return cfg

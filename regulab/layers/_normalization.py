@@ -18,7 +18,13 @@ class BatchNormalization(Layer):
     ``epsilon=1e-3`` (torch: 1e-5); with ``trainable = False`` the layer runs in inference mode
     even in training; the moving variance tracks the biased batch variance (torch
     tracks the unbiased one). A training batch of one sample does not raise (torch's BatchNorm1d
-    does): its variance is 0 and the output is ``beta``.
+    does): its variance is 0 and the output is ``beta``. Behind ``Masking`` or
+    ``Embedding(mask_zero=True)`` the batch statistics leave out the masked steps, as in Keras.
+
+    Training vs inference: in training (``fit``, ``training=True``) the layer normalizes with the
+    batch's statistics and moves the moving averages towards them; in inference, or whenever the
+    layer is frozen (``trainable = False``, on it or on a model containing it), it normalizes with
+    the moving averages and changes nothing, so a frozen backbone keeps its statistics.
 
     Args:
         axis: the feature axis (default -1, channels last).
@@ -37,6 +43,7 @@ class BatchNormalization(Layer):
     """
 
     supports_masking = True
+    takes_mask = True
 
     def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3,
                  center: bool = True, scale: bool = True, beta_initializer="zeros",
@@ -76,12 +83,24 @@ class BatchNormalization(Layer):
         shape[self._axis] = -1
         return v.reshape(shape)
 
-    def call(self, x, ctx):
+    def _moments(self, x, mask):
+        """The batch's (biased) variance and mean per feature, over the unmasked entries."""
+        dims = [d for d in range(x.dim()) if d != self._axis]
+        if mask is None:
+            return torch.var_mean(x, dim=dims, correction=0)
+        # a mask covers the leading axes, (batch, steps): it applies to every feature
+        w = mask.to(x.dtype).reshape(*mask.shape, *[1] * (x.dim() - mask.dim())).expand_as(x)
+        # a fully masked batch gives mean 0 and variance 0, as in Keras
+        count = w.sum(dims).clamp(min=1.0)
+        mean = (w * x).sum(dims) / count
+        var = (w * (x - self._broadcast(mean, x)) ** 2).sum(dims) / count
+        return var, mean
+
+    def call(self, x, ctx, mask=None):
         # a frozen layer normalizes with its moving statistics and leaves them alone, as in Keras
         # (fine-tuning a frozen backbone must not drift its statistics)
         if ctx.training and self.trainable:
-            dims = [d for d in range(x.dim()) if d != self._axis]
-            var, mean = torch.var_mean(x, dim=dims, correction=0)
+            var, mean = self._moments(x, mask)
             m = self.momentum
             ctx.assign(self.moving_mean, ctx[self.moving_mean] * m + mean.detach() * (1 - m))
             ctx.assign(self.moving_variance, ctx[self.moving_variance] * m + var.detach() * (1 - m))

@@ -3,6 +3,10 @@ each with its own shuffle), or a user's iterator.
 
 Data lives on the model's device for the whole fit; each epoch permutes it once and takes batches
 as contiguous slices (free views), so drawing a batch costs no copy and no host synchronisation.
+
+Each epoch's permutation is a pure function of (seed, epoch) (``epoch_permutation``): a fit split
+into several calls (``initial_epoch``), or resumed from a backup, sees the batches the
+uninterrupted fit sees.
 """
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from typing import Iterator, Sequence
 
 import torch
 
+from regulab import _random
 from regulab.training import _data
 
 _GATHER_LIMIT = 1 << 30  # bytes above which batches are gathered per step instead of per epoch
@@ -38,12 +43,18 @@ def _nbytes(tree) -> int:
     return tree.element_size() * tree.numel()
 
 
+def epoch_permutation(seed: int, epoch: int, n: int) -> torch.Tensor:
+    """The order of ``n`` samples in ``epoch`` of a fit seeded with ``seed`` (on the CPU)."""
+    generator = torch.Generator().manual_seed(((seed & 0xFFFFFFFF) << 32) | _random.fold_in(seed, epoch))
+    return torch.randperm(n, generator=generator)
+
+
 def num_samples(tree) -> int:
     return (tree[0] if isinstance(tree, tuple) else tree).shape[0]
 
 
 class ArrayBatches:
-    """Batches of in-memory tensors by index, reshuffled every epoch from a seeded generator.
+    """Batches of in-memory tensors by index, reshuffled every epoch (``epoch_permutation``).
     ``x`` and ``y`` are tensors, or tuples of tensors for several inputs or outputs."""
 
     def __init__(self, x, y, w, batch_size: int, shuffle: bool, seed: int):
@@ -51,18 +62,18 @@ class ArrayBatches:
         self.n = num_samples(x)
         self.batch_size = batch_size
         self.shuffle = shuffle
-        self.generator = torch.Generator().manual_seed(seed)
+        self.seed = seed
         self.steps = _data.num_batches(self.n, batch_size)
         self.device = (x[0] if isinstance(x, tuple) else x).device
 
-    def groups(self, k: int, stack: bool = True) -> Iterator[tuple]:
-        """One epoch as ``(xs, ys, ws, stacked)``: runs of ``k`` full batches stacked on a leading
+    def groups(self, k: int, stack: bool = True, epoch: int = 0) -> Iterator[tuple]:
+        """Epoch ``epoch`` as ``(xs, ys, ws, stacked)``: runs of ``k`` full batches stacked on a leading
         axis (free views of the epoch's permuted copy), then the leftover batches one at a time;
         ``stack=False`` (an eager engine) gives every batch on its own."""
         x, y, w = self.x, self.y, self.w
         bs = self.batch_size
         if self.shuffle:
-            perm = torch.randperm(self.n, generator=self.generator).to(self.device)
+            perm = epoch_permutation(self.seed, epoch, self.n).to(self.device)
             if _nbytes(x) > _GATHER_LIMIT:
                 for i in range(0, self.n, bs):
                     idx = perm[i:i + bs]
@@ -96,7 +107,7 @@ class IteratorBatches:
 
     batch_size = None  # batches may differ in size: never compiled
 
-    def groups(self, k: int, stack: bool = True) -> Iterator[tuple]:
+    def groups(self, k: int, stack: bool = True, epoch: int = 0) -> Iterator[tuple]:
         iterator = self.source if hasattr(self.source, "__next__") else iter(self.source)
         for _ in range(self.steps):
             try:
@@ -107,9 +118,9 @@ class IteratorBatches:
 
 
 class StackedBatches:
-    """Batches for stacked variants: variant ``v`` draws its epoch's permutation from its own
-    generator seeded with ``seeds[v]``, exactly as ``ArrayBatches`` does for ``fit(seed=...)``, so
-    each variant sees the batches its own fit would. Batches have the variants on a leading axis
+    """Batches for stacked variants: variant ``v`` takes its epoch's permutation from its own seed
+    ``seeds[v]``, exactly as ``ArrayBatches`` does for ``fit(seed=...)``, so each variant sees the
+    batches its own fit would. Batches have the variants on a leading axis
     (``(V, B, ...)``; ``(K, V, B, ...)`` when ``k`` are stacked for a compiled call).
 
     ``rows`` (set by the engine) are the variants still training: a stopped variant draws
@@ -121,15 +132,15 @@ class StackedBatches:
         self.n = num_samples(x)
         self.batch_size = batch_size
         self.shuffle = shuffle
-        self.generators = [torch.Generator().manual_seed(int(s)) for s in seeds]
+        self.seeds = [int(s) for s in seeds]
         self.steps = _data.num_batches(self.n, batch_size)
         self.device = (x[0] if isinstance(x, tuple) else x).device
         self.rows: list[int] = list(range(len(seeds)))
 
-    def groups(self, k: int, stack: bool = True) -> Iterator[tuple]:
+    def groups(self, k: int, stack: bool = True, epoch: int = 0) -> Iterator[tuple]:
         rows, n, bs = self.rows, self.n, self.batch_size
         if self.shuffle:
-            perm = torch.stack([torch.randperm(n, generator=self.generators[r]) for r in rows]).to(self.device)
+            perm = torch.stack([epoch_permutation(self.seeds[r], epoch, n) for r in rows]).to(self.device)
         else:
             perm = torch.arange(n, device=self.device).expand(len(rows), n)
         x, y, w = _gather(self.x, perm), _gather(self.y, perm), _gather(self.w, perm)

@@ -11,6 +11,7 @@ from regulab.callbacks import History
 from regulab.layers._context import gradient_scope
 from regulab.training import _data
 from regulab.training._logs import check_step_logs
+from regulab.training._batches import epoch_permutation
 from regulab.training._loop import callback_list, take
 
 
@@ -89,7 +90,7 @@ def fit_custom(model, x, y, *, batch_size, epochs, verbose, callbacks, validatio
             raise ValueError("Argument `steps_per_epoch` is required when `x` is an iterator without a length.")
         steps = check_int("steps_per_epoch", steps, low=1)
 
-        def epoch_batches():
+        def epoch_batches(epoch):
             iterator = x if hasattr(x, "__next__") else iter(x)  # a DataLoader: afresh each epoch
             for _ in range(steps):
                 try:
@@ -119,10 +120,8 @@ def fit_custom(model, x, y, *, batch_size, epochs, verbose, callbacks, validatio
             data = _take(data, torch.as_tensor(split.train, device=model.device))
             n = len(split.train)
             steps = _data.num_batches(n, batch_size)
-        generator = torch.Generator().manual_seed(seed)
-
-        def epoch_batches():
-            order = (torch.randperm(n, generator=generator) if shuffle else torch.arange(n)).to(model.device)
+        def epoch_batches(epoch):
+            order = (epoch_permutation(seed, epoch, n) if shuffle else torch.arange(n)).to(model.device)
             for i in range(0, n, batch_size):
                 yield _take(data, order[i:i + batch_size])
     if validation_data is not None:
@@ -138,7 +137,7 @@ def fit_custom(model, x, y, *, batch_size, epochs, verbose, callbacks, validatio
         _reset(model)
         cbs.on_epoch_begin(epoch)
         logs = {}
-        for b, batch in enumerate(epoch_batches()):
+        for b, batch in enumerate(epoch_batches(epoch)):
             cbs.on_train_batch_begin(b)
             with gradient_scope():
                 logs = check_step_logs(model, model.train_step(batch), "train_step")

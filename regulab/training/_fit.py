@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import torch
 
+from regulab._seed import global_seed_set
 from regulab._validation import check_float, check_int
 from regulab.training import _data, _loop
 from regulab.training._batch_mix import BatchMix
@@ -87,6 +88,7 @@ def fit_model(model, x, y, *, batch_size, epochs, verbose, callbacks, validation
     initial_epoch = check_int("initial_epoch", initial_epoch, low=0)
     verbose = _loop.resolve_verbose(verbose)
     validation_split = check_float("validation_split", validation_split, low=0.0, high=1.0, high_open=True)
+    seeded = seed is not None or global_seed_set()
     if seed is None:
         seed = int(torch.randint(0, 2**31 - 1, ()))  # follows torch.manual_seed
     seed = check_int("seed", seed, low=0)
@@ -142,5 +144,5 @@ def fit_model(model, x, y, *, batch_size, epochs, verbose, callbacks, validation
     model.history = _loop.run_epochs(model, spec, batches, epochs=epochs, initial_epoch=initial_epoch,
                                      verbose=verbose, callbacks=callbacks, validation=validation,
                                      seed=seed, extra_params=extra, jit_compile=model.jit_compile,
-                                     steps_per_execution=model.steps_per_execution)
+                                     steps_per_execution=model.steps_per_execution, seeded=seeded)
     return model.history

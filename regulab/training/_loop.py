@@ -73,11 +73,13 @@ def make_member(model, spec: StepSpec, callbacks, params: dict, verbose: int = 0
 
 def run_epochs(model, spec: StepSpec, batches, *, epochs: int, initial_epoch: int, verbose: int,
                callbacks, validation, seed: int, extra_params: dict, jit_compile="auto",
-               steps_per_execution: int = 1) -> History:
-    """Train ``model`` and return its History. ``validation`` is (x, y, w) tensors or None."""
+               steps_per_execution: int = 1, seeded: bool = False) -> History:
+    """Train ``model`` and return its History. ``validation`` is (x, y, w) tensors or None;
+    ``seeded``: the fit's seed was chosen by the user (``fit(seed=...)`` or ``set_random_seed``)."""
     k = steps_per_execution
     engine = Engine(model, spec, jit_compile=jit_compile, steps_per_execution=k, seed=seed,
-                    total_steps=(epochs - initial_epoch) * batches.steps, batch_size=batches.batch_size)
+                    total_steps=(epochs - initial_epoch) * batches.steps, batch_size=batches.batch_size,
+                    seeded=seeded)
     engine.steps_done = initial_epoch * batches.steps
     engine.total_steps += engine.steps_done
     params = fit_params(spec, batches, epochs=epochs, verbose=verbose, validation=validation, k=k,
@@ -116,7 +118,7 @@ def _epochs(members, engine, batches, validation, epochs, initial_epoch, k, batc
             m.cbs.on_epoch_begin(epoch)
         acc = engine.zeros()
         seen, b = 0, -1
-        for xs, ys, ws, stacked in batches.groups(k, stack=engine.mode != "eager"):
+        for xs, ys, ws, stacked in batches.groups(k, stack=engine.mode != "eager", epoch=epoch):
             if batch_hooks:
                 for m in active:
                     m.cbs.on_train_batch_begin(b + 1)

@@ -71,10 +71,29 @@ def test_steps_per_execution_equals_single_steps_and_calls_hooks_per_execution()
     assert calls == [1, 3, 4, 1, 3, 4]
 
 
-def test_auto_stays_eager_for_a_short_fit():
+def test_auto_stays_eager_for_a_short_fit(monkeypatch):
     x, y = linear_data(64, 20)
-    h = _model("adam", "auto").fit(x, y, epochs=1, verbose=0)
+    model = _model("adam", "auto")
+    monkeypatch.setattr(regulab._seed, "_seeded", False)  # unseeded: "auto" times the first steps
+    h = model.fit(x, y, epochs=1, verbose=0)
     assert h.params["engine"] == "eager"  # 2 steps: fewer than the probe
+
+
+def test_auto_with_a_seed_decides_from_the_fit_length_alone(monkeypatch):
+    # two runs of one seeded script must pick the same engine: no timing, no compile cache
+    x, y = linear_data(800, 20)
+    h = _model("adam", "auto").fit(x, y, batch_size=32, epochs=1, verbose=0, seed=1)
+    assert h.params["engine"] == ("eager (auto with a seed: 25 steps, fewer than the 200000 a compile needs "
+                                  "to pay for itself on any model)")
+    monkeypatch.setattr(_engine, "_SEEDED_COMPILE_STEPS", {"cpu": 25})
+    h = _model("adam", "auto").fit(x, y, batch_size=32, epochs=1, verbose=0, seed=1)
+    assert h.params["engine"] == "compiled (auto with a seed: 25 steps, at least 25)"
+    # set_random_seed makes a fit without seed= seeded too
+    model = _model("adam", "auto")
+    monkeypatch.setattr(regulab._seed, "_seeded", False)
+    regulab.set_random_seed(3)
+    h = model.fit(x[:64], y[:64], epochs=1, verbose=0)
+    assert h.params["engine"].startswith("eager (auto with a seed: 2 steps")
 
 
 def test_auto_decision_rule():
@@ -89,7 +108,9 @@ def test_auto_compiles_a_long_fit(monkeypatch):
     monkeypatch.setattr(_engine, "_COLD_COMPILE_S", {"cpu": 0.0})
     monkeypatch.setattr(_engine, "_WARM_COMPILE_S", 0.0)
     x, y = linear_data(800, 20)
-    h = _model("adam", "auto").fit(x, y, batch_size=32, epochs=1, verbose=0)
+    model = _model("adam", "auto")
+    monkeypatch.setattr(regulab._seed, "_seeded", False)  # unseeded: "auto" times the first steps
+    h = model.fit(x, y, batch_size=32, epochs=1, verbose=0)
     assert h.params["engine"] == "compiled"
 
 

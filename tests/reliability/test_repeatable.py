@@ -1,0 +1,96 @@
+"""Repeatable by construction: split fits see the batches of one fit, and a seeded script run twice
+in two processes ends with the same weights and history, bit for bit, eager and compiled."""
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import regulab
+from regulab.layers import BatchNormalization, Dense, Dropout, GaussianNoise
+from regulab.models import Sequential
+from regulab.training._batches import epoch_permutation
+from tests.helpers import linear_data
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _model(jit=False, k=1):
+    regulab.set_random_seed(0)
+    model = Sequential([GaussianNoise(0.1, input_shape=(20,)), Dense(16, activation="relu"), BatchNormalization(),
+                        Dropout(0.3), Dense(1, activation="sigmoid")])
+    model.compile("adam", "binary_crossentropy", metrics=["accuracy"], jit_compile=jit, steps_per_execution=k)
+    return model
+
+
+def test_each_epochs_order_is_a_function_of_seed_and_epoch():
+    a, b = epoch_permutation(3, 5, 100), epoch_permutation(3, 5, 100)
+    assert np.array_equal(a.numpy(), b.numpy()) and sorted(a.tolist()) == list(range(100))
+    assert not np.array_equal(a.numpy(), epoch_permutation(3, 6, 100).numpy())
+    assert not np.array_equal(a.numpy(), epoch_permutation(4, 5, 100).numpy())
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_a_fit_split_with_initial_epoch_equals_the_whole_fit(jit):
+    x, y = linear_data(160, 20)
+    whole = _model(jit, k=2)
+    h = whole.fit(x, y, epochs=3, seed=5, verbose=0, validation_split=0.2)
+    split = _model(jit, k=2)
+    h1 = split.fit(x, y, epochs=1, seed=5, verbose=0, validation_split=0.2)
+    h2 = split.fit(x, y, epochs=3, initial_epoch=1, seed=5, verbose=0, validation_split=0.2)
+    for a, b in zip(whole.get_weights(), split.get_weights()):
+        assert np.array_equal(a, b)
+    assert h.history["loss"] == h1.history["loss"] + h2.history["loss"]
+    assert h.history["val_loss"] == h1.history["val_loss"] + h2.history["val_loss"]
+
+
+def _readme_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
+
+
+SCRIPT_TAIL = '''
+import hashlib as _h, json as _j
+_weights = _h.sha256(b"".join(w.tobytes() for w in model.get_weights())).hexdigest()
+print("RESULT", _j.dumps({"weights": _weights, "history": history.history}))
+'''
+
+
+def _run(script: str, tmp_path: Path, name: str) -> dict:
+    path = tmp_path / name
+    path.write_text(script)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    out = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, env=env, cwd=tmp_path,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    line = next(li for li in out.stdout.splitlines() if li.startswith("RESULT "))
+    return json.loads(line[len("RESULT "):])
+
+
+@pytest.mark.parametrize("block", [0, 3], ids=["quick start", "functional API"])
+def test_the_readmes_examples_repeat_in_two_processes(block, tmp_path):
+    # the README's examples, as printed, with a line reporting the weights and history
+    script = _readme_blocks()[block].replace("epochs=100", "epochs=8") + SCRIPT_TAIL
+    first, second = _run(script, tmp_path, "a.py"), _run(script, tmp_path, "b.py")
+    assert first == second
+    assert first["history"]["loss"]
+
+
+def test_a_compiled_seeded_script_repeats_in_two_processes(tmp_path):
+    script = '''
+import regulab
+from regulab.layers import Dense, Dropout
+from regulab.models import Sequential
+from tests.helpers import linear_data
+regulab.set_random_seed(7)
+x, y = linear_data(160, 20)
+model = Sequential([Dense(16, input_dim=20, activation="relu"), Dropout(0.3), Dense(1, activation="sigmoid")])
+model.compile("adam", "binary_crossentropy", metrics=["accuracy"], jit_compile=True, steps_per_execution=2)
+history = model.fit(x, y, epochs=2, validation_split=0.2, verbose=0)
+''' + SCRIPT_TAIL
+    first, second = _run(script, tmp_path, "a.py"), _run(script, tmp_path, "b.py")
+    assert first == second
