@@ -43,17 +43,28 @@ def _commit(path, fill: Callable[[int, str], None]) -> None:
     """``fill(fd, tmp)`` writes a temporary file next to ``path`` (and closes ``fd``); the file is
     then made durable and moved onto ``path``, or removed if anything failed."""
     path = os.fspath(path)
-    fd, tmp = _temp_path(path)
+    try:
+        fd, tmp = _temp_path(path)
+    except OSError as e:
+        raise _write_error(path, e) from e
     try:
         fill(fd, tmp)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
         _fsync_dir(path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+    except BaseException as e:
+        with contextlib.suppress(OSError):
             os.remove(tmp)
+        if isinstance(e, OSError):  # a full disk, a read-only or vanished directory: say which file
+            raise _write_error(path, e) from e
         raise
+
+
+def _write_error(path: str, err: OSError) -> OSError:
+    """The same kind of error, naming the file and that its previous version is intact."""
+    kept = "the previous file is unchanged" if os.path.exists(path) else "nothing was written"
+    return type(err)(err.errno, f"Cannot write {path!r}: {err.strerror or err} ({kept})")
 
 
 def atomic_write(path, data: bytes | Callable[[BinaryIO], None]) -> None:

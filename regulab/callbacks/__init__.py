@@ -2,8 +2,10 @@
 
 Keras's callbacks with Keras's arguments, and its known traps fixed: ``EarlyStopping`` restores the
 best weights whether or not it stopped early and refuses a metric the fit does not log; directions
-come from the metric, not its name; state resets every fit; checkpoints are written atomically.
+come from the metric, not its name; state resets every fit; checkpoints are written atomically;
+``BackupAndRestore`` resumes a killed fit bit for bit, callbacks' state included.
 """
+from regulab.callbacks._backup import BackupAndRestore
 from regulab.callbacks._base import Callback, CallbackList
 from regulab.callbacks._checkpoint import ModelCheckpoint
 from regulab.callbacks._csv import CSVLogger
@@ -15,5 +17,5 @@ from regulab.callbacks._progress import ProgbarLogger
 
 __all__ = [
     "Callback", "CallbackList", "History", "EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau",
-    "LearningRateScheduler", "TerminateOnNaN", "CSVLogger", "ProgbarLogger",
+    "LearningRateScheduler", "TerminateOnNaN", "CSVLogger", "ProgbarLogger", "BackupAndRestore",
 ]

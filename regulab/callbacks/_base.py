@@ -89,6 +89,25 @@ class Callback:
     def set_params(self, params: dict) -> None:
         self.params = params
 
+    #: attributes that are not state: the loop's, and settings the callback was built with
+    _not_state = ("model", "params")
+
+    def get_state(self) -> dict:
+        """What this callback has learnt during training (counters, best values, saved weights), as
+        data a backup stores (``BackupAndRestore``); ``set_state`` puts it back. By default: every
+        attribute that is data (numbers, strings, arrays, tensors, lists and dicts of them) other
+        than the model and params; override both for anything else (an open file, a function)."""
+        from regulab.callbacks._state import is_data
+
+        settings = self.get_config() if hasattr(self, "get_config") else {}
+        return {k: v for k, v in vars(self).items()
+                if k not in self._not_state and k not in settings and is_data(v)}
+
+    def set_state(self, state: dict) -> None:
+        """Restore what ``get_state`` returned (the attributes it named)."""
+        for k, v in state.items():
+            setattr(self, k, v)
+
     def uses_batch_hooks(self, mode: str) -> bool:
         """Whether the loop must call this callback's per-batch hooks in ``mode`` ('train',
         'test' or 'predict'): by default, when its class overrides one of them."""

@@ -16,8 +16,10 @@ epoch,loss,val_loss
 from __future__ import annotations
 
 import csv
+import io
 import os
 
+from regulab._atomic import atomic_write
 from regulab._validation import invalid
 from regulab.callbacks._base import Callback, check_flag
 
@@ -28,7 +30,9 @@ class CSVLogger(Callback):
     The columns are the first epoch's log names, in the order the loop logs them. With
     ``append=True`` and a file that already has a header, that header is kept and a fit whose log
     names differ is an error (Keras would write misaligned columns). A name missing from a later
-    epoch is written as ``NA``. Each row is flushed, so the file is complete if training crashes.
+    epoch is written as ``NA``. The file is rewritten atomically after every epoch, so it is
+    always whole (a crash never leaves half a row) and a resumed fit (``BackupAndRestore``) has
+    exactly the rows of the epochs it restored.
 
     Args:
         filename: the CSV file (str or path).
@@ -50,30 +54,32 @@ class CSVLogger(Callback):
         self.filename = path
         self.separator = separator
         self.append = check_flag("append", append, where)
-        self._file = None
-        self._writer = None
+        self._text: str | None = None  # the file's content so far
         self._columns: list[str] | None = None
         self._check_header = False
 
     def on_train_begin(self, logs=None):
-        self._close()
-        header = None
+        text, header = "", None
         if self.append and os.path.exists(self.filename):
             with open(self.filename, newline="", encoding="utf-8") as f:
-                header = next(csv.reader(f, delimiter=self.separator), None)
+                text = f.read()
+            header = next(csv.reader(io.StringIO(text), delimiter=self.separator), None)
+            if text and not text.endswith("\n"):
+                text += "\n"
+        self._text = text
         self._columns = header[1:] if header else None
         # a header from the file is checked against the first epoch's names
         self._check_header = self._columns is not None
-        self._file = open(self.filename, "a" if self.append else "w", newline="", encoding="utf-8")
-        self._writer = csv.writer(self._file, delimiter=self.separator, lineterminator="\n")
+        atomic_write(self.filename, text.encode("utf-8"))
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
-        if self._file is None:
+        if self._text is None:
             self.on_train_begin()
+        rows = []
         if self._columns is None:
             self._columns = list(logs)
-            self._writer.writerow(["epoch", *self._columns])
+            rows.append(["epoch", *self._columns])
         elif self._check_header:
             if set(logs) != set(self._columns):
                 raise ValueError(
@@ -81,17 +87,20 @@ class CSVLogger(Callback):
                     f"{self.filename!r}, whose columns are {['epoch', *self._columns]}. Log to a "
                     "new file, or pass append=False to overwrite it.")
         self._check_header = False
-        self._writer.writerow([epoch, *(logs.get(k, "NA") for k in self._columns)])
-        self._file.flush()
+        rows.append([epoch, *(logs.get(k, "NA") for k in self._columns)])
+        out = io.StringIO()
+        csv.writer(out, delimiter=self.separator, lineterminator="\n").writerows(rows)
+        self._text += out.getvalue()
+        atomic_write(self.filename, self._text.encode("utf-8"))
 
     def on_train_end(self, logs=None):
-        self._close()
+        self._text = None
 
-    def _close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-        self._file = None
-        self._writer = None
+    def set_state(self, state: dict) -> None:
+        """Restore the rows written so far, in the file too (a crash may have left later rows)."""
+        super().set_state(state)
+        if self._text is not None:
+            atomic_write(self.filename, self._text.encode("utf-8"))
 
     def get_config(self) -> dict:
         return {"filename": self.filename, "separator": self.separator, "append": self.append}

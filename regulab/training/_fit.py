@@ -79,6 +79,30 @@ def _batch_mix(mixup, cutmix):
     return None
 
 
+def _resume_point(model, callbacks, explicit_seed):
+    """The checkpoint of the fit's BackupAndRestore if it has one (read and checked as a file; the
+    loop checks it against the model), else None."""
+    import os
+
+    from regulab.callbacks._backup import BackupAndRestore
+    from regulab.training._checkpoint import read_checkpoint
+
+    backup = next((c for c in callbacks or () if isinstance(c, BackupAndRestore)), None)
+    if backup is None:
+        return None
+    if model.has_custom_train_step:
+        raise ValueError(f"BackupAndRestore backs up the standard training step; model '{model.name}' has its own "
+                         "train_step. Save its weights with ModelCheckpoint instead.")
+    if not os.path.exists(backup.path):
+        return None
+    resume = read_checkpoint(backup.path)
+    if explicit_seed is not None and explicit_seed != resume.seed:
+        raise ValueError(f"The backup '{backup.path}' continues a fit with seed={resume.seed}; this fit has "
+                         f"seed={explicit_seed}. Pass seed={resume.seed} to resume it, or delete the backup to "
+                         "start afresh.")
+    return resume
+
+
 def fit_model(model, x, y, *, batch_size, epochs, verbose, callbacks, validation_split, validation_data,
               shuffle, class_weight, sample_weight, initial_epoch, steps_per_epoch, seed, mixup=None,
               cutmix=None):
@@ -89,9 +113,13 @@ def fit_model(model, x, y, *, batch_size, epochs, verbose, callbacks, validation
     verbose = _loop.resolve_verbose(verbose)
     validation_split = check_float("validation_split", validation_split, low=0.0, high=1.0, high_open=True)
     seeded = seed is not None or global_seed_set()
+    explicit_seed = seed
     if seed is None:
         seed = int(torch.randint(0, 2**31 - 1, ()))  # follows torch.manual_seed
     seed = check_int("seed", seed, low=0)
+    resume = _resume_point(model, callbacks, explicit_seed)
+    if resume is not None:
+        seed = resume.seed  # the shuffles, masks and split of the fit it continues
     if model.has_custom_train_step:
         from regulab.training._custom import fit_custom
 
@@ -144,5 +172,6 @@ def fit_model(model, x, y, *, batch_size, epochs, verbose, callbacks, validation
     model.history = _loop.run_epochs(model, spec, batches, epochs=epochs, initial_epoch=initial_epoch,
                                      verbose=verbose, callbacks=callbacks, validation=validation,
                                      seed=seed, extra_params=extra, jit_compile=model.jit_compile,
-                                     steps_per_execution=model.steps_per_execution, seeded=seeded)
+                                     steps_per_execution=model.steps_per_execution, seeded=seeded,
+                                     resume=resume)
     return model.history

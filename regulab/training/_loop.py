@@ -20,6 +20,7 @@ from regulab.training._batches import ArrayBatches, IteratorBatches, StackedBatc
 from regulab.training._engine import Engine
 from regulab.training._epoch_logs import (EVAL_BATCH as _EVAL_BATCH, RunningLogs, directions, epoch_logs,  # noqa: F401
                                           evaluate_tensors)
+from regulab.training._checkpoint import Position
 from regulab.training._step import StepSpec
 
 
@@ -43,6 +44,7 @@ class Member:
     epochs: int
     done: bool = False
     logs: dict = field(default_factory=dict)
+    backup: object = None  # the ``_Backup`` of its BackupAndRestore, if it has one
 
 
 def fit_params(spec: StepSpec, batches, *, epochs: int, verbose: int, validation, k: int, extra: dict) -> dict:
@@ -73,34 +75,73 @@ def make_member(model, spec: StepSpec, callbacks, params: dict, verbose: int = 0
 
 def run_epochs(model, spec: StepSpec, batches, *, epochs: int, initial_epoch: int, verbose: int,
                callbacks, validation, seed: int, extra_params: dict, jit_compile="auto",
-               steps_per_execution: int = 1, seeded: bool = False) -> History:
+               steps_per_execution: int = 1, seeded: bool = False, resume=None) -> History:
     """Train ``model`` and return its History. ``validation`` is (x, y, w) tensors or None;
-    ``seeded``: the fit's seed was chosen by the user (``fit(seed=...)`` or ``set_random_seed``)."""
+    ``seeded``: the fit's seed was chosen by the user (``fit(seed=...)`` or ``set_random_seed``);
+    ``resume``: a checkpoint (``_checkpoint.Resume``) to continue from, with the engine it ran."""
     k = steps_per_execution
+    start = resume.position.epoch if resume is not None else initial_epoch
+    if resume is not None:
+        jit_compile = resume.engine == "compiled"
     engine = Engine(model, spec, jit_compile=jit_compile, steps_per_execution=k, seed=seed,
-                    total_steps=(epochs - initial_epoch) * batches.steps, batch_size=batches.batch_size,
+                    total_steps=(epochs - start) * batches.steps, batch_size=batches.batch_size,
                     seeded=seeded)
-    engine.steps_done = initial_epoch * batches.steps
+    engine.steps_done = resume.position.steps_done if resume is not None else start * batches.steps
     engine.total_steps += engine.steps_done
     params = fit_params(spec, batches, epochs=epochs, verbose=verbose, validation=validation, k=k,
                         extra=extra_params)
     member = make_member(model, spec, callbacks, params, verbose)
+    backup = _backup_of(member.cbs)
+    if backup is not None:
+        backup.check_writable()
+        member.backup = _Backup(backup, model, spec, engine, seed, batches.steps)
+    if resume is not None:
+        resume.check(model, spec, member.cbs, batches.steps)
     try:
-        train_members([member], engine, batches, validation, epochs, initial_epoch, k)
+        train_members([member], engine, batches, validation, epochs, start, k, resume=resume)
     finally:  # an interrupted fit leaves the model at its last step
         engine.sync()
     return member.history
 
 
+def _backup_of(cbs):
+    """The fit's BackupAndRestore, if any (at most one: two would race on what a rerun resumes)."""
+    from regulab.callbacks._backup import BackupAndRestore
+
+    found = [c for c in cbs if isinstance(c, BackupAndRestore)]
+    if len(found) > 1:
+        raise ValueError(f"A fit takes at most one BackupAndRestore callback; received {len(found)}.")
+    return found[0] if found else None
+
+
+class _Backup:
+    """Writes a fit's checkpoints for its BackupAndRestore, once every callback has seen the epoch or batch."""
+
+    def __init__(self, callback, model, spec, engine, seed: int, steps_per_epoch: int):
+        self.callback, self.model, self.spec, self.engine = callback, model, spec, engine
+        self.seed, self.steps_per_epoch = seed, steps_per_epoch
+
+    def save(self, cbs, position) -> None:
+        from regulab.training._checkpoint import checkpoint_bytes
+
+        mode = "compiled" if self.engine.mode == "compiled" else "eager"
+        self.callback.write(checkpoint_bytes(self.model, self.spec, cbs, position, seed=self.seed, engine=mode,
+                                             steps_per_epoch=self.steps_per_epoch))
+
+
 def train_members(members: list[Member], engine, batches, validation, epochs: int, initial_epoch: int,
-                  k: int) -> None:
-    """The epoch loop: callbacks, steps, validation, stopping, for every member at once."""
+                  k: int, resume=None) -> None:
+    """The epoch loop: callbacks, steps, validation, stopping, for every member at once.
+    ``resume`` (one member) puts a checkpoint's state back once the callbacks have begun."""
     for m in members:
         m.model.stop_training = False
     batch_hooks = any(m.cbs.wants_train_batch_hooks for m in members)
     for m in members:
         m.cbs.on_train_begin()
-    _epochs(members, engine, batches, validation, epochs, initial_epoch, k, batch_hooks)
+    if resume is not None:
+        resume.apply(members[0].model, members[0].spec, members[0].cbs)
+    _epochs(members, engine, batches, validation, epochs, initial_epoch, k, batch_hooks,
+            resume.position if resume is not None else None)
     engine.sync()
     for m in members:
         m.history.params["engine"] = engine.decision
@@ -108,17 +149,24 @@ def train_members(members: list[Member], engine, batches, validation, epochs: in
         m.cbs.on_train_end(m.logs)
 
 
-def _epochs(members, engine, batches, validation, epochs, initial_epoch, k, batch_hooks) -> None:
+def _epochs(members, engine, batches, validation, epochs, initial_epoch, k, batch_hooks, position=None) -> None:
     for epoch in range(initial_epoch, epochs):
         active = [m for m in members if not m.done]
         if not active:
             return
         engine.select(active)
-        for m in active:
-            m.cbs.on_epoch_begin(epoch)
         acc = engine.zeros()
-        seen, b = 0, -1
+        seen, b, skip = 0, -1, 0
+        if position is not None and position.batch:  # resumed within this epoch: its first batches are done
+            acc, seen, b, skip = position.acc.to(acc.device).clone(), position.seen, position.batch - 1, position.batch
+        else:
+            for m in active:
+                m.cbs.on_epoch_begin(epoch)
+        position = None
         for xs, ys, ws, stacked in batches.groups(k, stack=engine.mode != "eager", epoch=epoch):
+            if skip:
+                skip -= engine.count(xs, stacked)[0]
+                continue
             if batch_hooks:
                 for m in active:
                     m.cbs.on_train_batch_begin(b + 1)
@@ -131,6 +179,8 @@ def _epochs(members, engine, batches, validation, epochs, initial_epoch, k, batc
                 # once per execution, as Keras does with steps_per_execution
                 for i, m in enumerate(active):
                     m.cbs.on_train_batch_end(b, RunningLogs(m.spec, engine.row(acc, i), seen))
+                    if m.backup is not None and m.backup.callback.due(n_batches):
+                        m.backup.save(m.cbs, Position(epoch, b + 1, engine.steps_done, seen, engine.row(acc, i)))
                 stopped = [m for m in active if m.model.stop_training]
                 if stopped and engine.stop_mid_epoch(stopped):
                     break
@@ -146,6 +196,8 @@ def _epochs(members, engine, batches, validation, epochs, initial_epoch, k, batc
             m.cbs.on_epoch_end(epoch, logs)
             if m.model.stop_training or epoch + 1 >= m.epochs:
                 m.done = True
+            if m.backup is not None and m.backup.callback.due() and not m.done:
+                m.backup.save(m.cbs, Position(epoch + 1, 0, engine.steps_done))
 
 
 def predict_tensor(step, values: dict, x, batch_size: int, key: int | None = None):

@@ -1,0 +1,111 @@
+"""Survive a killed fit: back the whole training state up as it runs, resume from it on a rerun.
+
+``BackupAndRestore`` has Keras's name and arguments. Unlike Keras's, the backup holds the whole
+state (``regulab.training._checkpoint``): weights, buffers, optimizer state, the loop's position
+down to the batch, the seed and step counter behind every shuffle and dropout mask, the engine that
+ran, the History and every callback's state. A rerun of the same script therefore ends with
+weights and history bit-identical, on CPU, to a run that was never interrupted. Each backup is
+written atomically (a kill mid-write leaves the previous one), after every callback has seen the
+epoch or batch.
+
+>>> import numpy as np, tempfile
+>>> import regulab
+>>> from regulab.callbacks import BackupAndRestore
+>>> from regulab.layers import Dense
+>>> from regulab.models import Sequential
+>>> model = Sequential([Dense(1, input_dim=3, activation="sigmoid")])
+>>> model.compile("adam", "binary_crossentropy")
+>>> x, y = np.ones((8, 3), "float32"), np.ones(8, "float32")
+>>> backup = BackupAndRestore(tempfile.mkdtemp())
+>>> len(model.fit(x, y, epochs=2, verbose=0, callbacks=[backup]).history["loss"])
+2
+"""
+from __future__ import annotations
+
+import os
+
+from regulab._atomic import atomic_write
+from regulab.callbacks._base import Callback, check_flag
+from regulab._validation import invalid
+
+CHECKPOINT = "checkpoint.regulab"
+
+
+class BackupAndRestore(Callback):
+    """Back the training state up to ``backup_dir``; a fit that finds a backup there resumes from it.
+
+    Args:
+        backup_dir: the directory of the backup (created if missing). Use one per fit: a backup of
+            another model, optimizer or callback list is refused with the difference named.
+        save_freq: ``"epoch"`` (after every epoch) or a number of batches (after every that many).
+        delete_checkpoint: delete the backup when the fit ends normally (the next run starts
+            afresh); an interrupted fit always keeps it.
+
+    What resumes bit for bit: fits on arrays (each epoch's order is a function of the seed and the
+    epoch). A fit on a generator resumes at its position, drawing the skipped batches again from
+    the generator. The fit's seed is the backup's: ``fit(seed=s)`` with another seed is refused.
+    """
+
+    def __init__(self, backup_dir, save_freq="epoch", delete_checkpoint: bool = True):
+        super().__init__()
+        where = "BackupAndRestore"
+        try:
+            path = os.fspath(backup_dir)
+        except TypeError:
+            path = None
+        if not isinstance(path, str) or not path:
+            raise invalid("backup_dir", "a directory path (a non-empty str or os.PathLike)", backup_dir, where)
+        if os.path.exists(path) and not os.path.isdir(path):
+            raise ValueError(f"Invalid value for argument `backup_dir` of BackupAndRestore: expected a directory. "
+                             f"Received: backup_dir={path!r}, which is a file.")
+        if save_freq != "epoch" and (not isinstance(save_freq, int) or isinstance(save_freq, bool) or save_freq < 1):
+            raise invalid("save_freq", "'epoch' or a positive number of batches", save_freq, where)
+        self.backup_dir = path
+        self.save_freq = save_freq
+        self.delete_checkpoint = check_flag("delete_checkpoint", delete_checkpoint, where)
+        self._since = 0  # batches since the last backup
+
+    _not_state = Callback._not_state + ("_since",)
+
+    @property
+    def path(self) -> str:
+        """The backup file."""
+        return os.path.join(self.backup_dir, CHECKPOINT)
+
+    def check_writable(self) -> None:
+        """Fail before training when the backup cannot be written (not after an epoch's work)."""
+        try:
+            os.makedirs(self.backup_dir, exist_ok=True)
+            probe = os.path.join(self.backup_dir, ".regulab-write-test")
+            with open(probe, "wb"):
+                pass
+            os.remove(probe)
+        except OSError as e:
+            raise OSError(f"BackupAndRestore cannot write to its backup directory {self.backup_dir!r} "
+                          f"({e.strerror or e}); pass a writable backup_dir.") from None
+
+    def uses_batch_hooks(self, mode: str) -> bool:
+        return mode == "train" and self.save_freq != "epoch"
+
+    def due(self, batches: int = 0) -> bool:
+        """After ``batches`` more batches (0: at an epoch's end), whether a backup is due now."""
+        if self.save_freq == "epoch":
+            return batches == 0
+        if batches == 0:
+            return False
+        self._since += batches
+        if self._since >= self.save_freq:
+            self._since = 0
+            return True
+        return False
+
+    def write(self, data: bytes) -> None:
+        atomic_write(self.path, data)
+
+    def on_train_end(self, logs=None):
+        if self.delete_checkpoint and os.path.exists(self.path):
+            os.remove(self.path)
+
+    def get_config(self) -> dict:
+        return {"backup_dir": self.backup_dir, "save_freq": self.save_freq,
+                "delete_checkpoint": self.delete_checkpoint}
