@@ -45,6 +45,7 @@ class Position:
     steps_done: int
     seen: int = 0
     acc: torch.Tensor | None = None
+    stopped: bool = False  # a callback set ``model.stop_training`` at this epoch's end
 
 
 def _version() -> str:
@@ -101,7 +102,7 @@ def checkpoint_bytes(model, spec, cbs, position: Position, *, seed: int, engine:
         "optimizer": _optimizer_entry(model),
         "iterations": int(opt._iterations), "learning_rate": float(opt._learning_rate), "slots": slots,
         "position": {"epoch": position.epoch, "batch": position.batch, "steps_done": position.steps_done,
-                     "seen": position.seen},
+                     "seen": position.seen, "stopped": bool(position.stopped)},
         "seed": seed, "engine": engine, "steps_per_epoch": steps_per_epoch,
         "callbacks": callbacks,
         "rng": {"numpy": [np_state[0], int(np_state[2]), int(np_state[3]), float(np_state[4])],
@@ -134,7 +135,8 @@ def _check_meta(meta, where) -> None:
                          "Upgrade regulab to resume from it, or delete the backup to start afresh.")
     pos = meta.get("position")
     _require(isinstance(pos, dict) and all(_is_int(pos.get(k)) and pos.get(k) >= 0
-                                           for k in ("epoch", "batch", "steps_done", "seen")), where, "position")
+                                           for k in ("epoch", "batch", "steps_done", "seen"))
+             and isinstance(pos.get("stopped"), bool), where, "position")
     _require(isinstance(meta.get("weights"), dict) and all(
         isinstance(s, list) and all(_is_int(d) and d >= 0 for d in s) for s in meta["weights"].values()),
         where, "weights")
@@ -164,7 +166,7 @@ class Resume:
         self.meta, self.tensors, self.where = meta, tensors, where
         pos = meta["position"]
         acc = tensors.get("loop/acc")
-        self.position = Position(pos["epoch"], pos["batch"], pos["steps_done"], pos["seen"], acc)
+        self.position = Position(pos["epoch"], pos["batch"], pos["steps_done"], pos["seen"], acc, pos["stopped"])
         self.seed = meta["seed"]
         self.engine = meta["engine"]
 

@@ -140,6 +140,7 @@ def train_members(members: list[Member], engine, batches, validation, epochs: in
         m.cbs.on_train_begin()
     if resume is not None:
         resume.apply(members[0].model, members[0].spec, members[0].cbs)
+        members[0].done = resume.position.stopped  # a callback had stopped it: only on_train_end is left
     _epochs(members, engine, batches, validation, epochs, initial_epoch, k, batch_hooks,
             resume.position if resume is not None else None)
     engine.sync()
@@ -196,8 +197,8 @@ def _epochs(members, engine, batches, validation, epochs, initial_epoch, k, batc
             m.cbs.on_epoch_end(epoch, logs)
             if m.model.stop_training or epoch + 1 >= m.epochs:
                 m.done = True
-            if m.backup is not None and m.backup.callback.due() and not m.done:
-                m.backup.save(m.cbs, Position(epoch + 1, 0, engine.steps_done))
+            if m.backup is not None and m.backup.callback.due():
+                m.backup.save(m.cbs, Position(epoch + 1, 0, engine.steps_done, stopped=m.model.stop_training))
 
 
 def predict_tensor(step, values: dict, x, batch_size: int, key: int | None = None):
