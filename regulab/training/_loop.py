@@ -9,7 +9,9 @@ progress bar redraws), so nothing forces a host synchronisation per step.
 """
 from __future__ import annotations
 
+import math
 import sys
+import warnings
 from dataclasses import dataclass, field
 
 import torch
@@ -45,6 +47,8 @@ class Member:
     done: bool = False
     logs: dict = field(default_factory=dict)
     backup: object = None  # the ``_Backup`` of its BackupAndRestore, if it has one
+    first_loss: float | None = None  # the first epoch's loss, against which divergence is judged
+    warned_divergence: bool = False
 
 
 def fit_params(spec: StepSpec, batches, *, epochs: int, verbose: int, validation, k: int, extra: dict) -> dict:
@@ -194,11 +198,34 @@ def _epochs(members, engine, batches, validation, epochs, initial_epoch, k, batc
             if m.done:  # stopped during the epoch: its weights are those it stopped with
                 continue
             m.logs = logs
+            _check_divergence(m, epoch, logs)
             m.cbs.on_epoch_end(epoch, logs)
             if m.model.stop_training or epoch + 1 >= m.epochs:
                 m.done = True
             if m.backup is not None and m.backup.callback.due():
                 m.backup.save(m.cbs, Position(epoch + 1, 0, engine.steps_done, stopped=m.model.stop_training))
+
+
+#: a loss this many times its first epoch's value means the fit diverges
+DIVERGENCE = 1e6
+
+
+def _check_divergence(member: Member, epoch: int, logs: dict) -> None:
+    """Warn once when the training loss has grown a million-fold since the first epoch: the usual
+    cause is a learning rate too large for the model, and the epochs left are wasted."""
+    loss = logs.get("loss")
+    if loss is None or member.warned_divergence:
+        return
+    if member.first_loss is None:
+        member.first_loss = loss if math.isfinite(loss) and loss > 0 else None
+        return
+    if loss > DIVERGENCE * member.first_loss:
+        member.warned_divergence = True
+        lr = float(member.model.optimizer.learning_rate)
+        warnings.warn(f"The training loss of model '{member.model.name}' grew from {member.first_loss:.4g} to "
+                      f"{loss:.4g} by epoch {epoch + 1} (more than a million-fold): the fit is diverging. "
+                      f"Lower the learning rate (it is {lr:g}).", RuntimeWarning,
+                      stacklevel=2)
 
 
 def predict_tensor(step, values: dict, x, batch_size: int, key: int | None = None):
