@@ -22,13 +22,16 @@ epoch or batch.
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import warnings
 
 from regulab._atomic import atomic_write
 from regulab.callbacks._base import Callback, check_flag
 from regulab._validation import invalid
 
 CHECKPOINT = "checkpoint.regulab"
+PREVIOUS = "checkpoint.previous.regulab"
 
 
 class BackupAndRestore(Callback):
@@ -40,13 +43,21 @@ class BackupAndRestore(Callback):
         save_freq: ``"epoch"`` (after every epoch) or a number of batches (after every that many).
         delete_checkpoint: delete the backup when the fit ends normally (the next run starts
             afresh); an interrupted fit always keeps it.
+        double_checkpoint: keep the previous backup too, and resume from it when the latest is
+            damaged (each write is atomic, so this guards against a disk's damage, not a kill).
+
+    Keras 3 differs in two ways: a backup is written once every callback has seen the epoch or
+    batch (a callback that crashes at an epoch's end makes the rerun repeat that epoch), and
+    ending normally deletes regulab's files in ``backup_dir`` and the directory only if it is
+    then empty (Keras removes the whole directory).
 
     What resumes bit for bit: fits on arrays (each epoch's order is a function of the seed and the
     epoch). A fit on a generator resumes at its position, drawing the skipped batches again from
     the generator. The fit's seed is the backup's: ``fit(seed=s)`` with another seed is refused.
     """
 
-    def __init__(self, backup_dir, save_freq="epoch", delete_checkpoint: bool = True):
+    def __init__(self, backup_dir, save_freq="epoch", delete_checkpoint: bool = True,
+                 double_checkpoint: bool = False):
         super().__init__()
         where = "BackupAndRestore"
         try:
@@ -63,6 +74,7 @@ class BackupAndRestore(Callback):
         self.backup_dir = path
         self.save_freq = save_freq
         self.delete_checkpoint = check_flag("delete_checkpoint", delete_checkpoint, where)
+        self.double_checkpoint = check_flag("double_checkpoint", double_checkpoint, where)
         self._since = 0  # batches since the last backup
 
     _not_state = Callback._not_state + ("_since",)
@@ -71,6 +83,29 @@ class BackupAndRestore(Callback):
     def path(self) -> str:
         """The backup file."""
         return os.path.join(self.backup_dir, CHECKPOINT)
+
+    @property
+    def previous_path(self) -> str:
+        """The backup before the latest (kept with ``double_checkpoint``)."""
+        return os.path.join(self.backup_dir, PREVIOUS)
+
+    def read(self):
+        """The latest backup as a ``Resume`` (the previous one where the latest is damaged and
+        ``double_checkpoint`` kept it), or None when there is none."""
+        from regulab.models._safe_zip import ModelFileError
+        from regulab.training._checkpoint import read_checkpoint
+
+        has_previous = self.double_checkpoint and os.path.exists(self.previous_path)
+        if not os.path.exists(self.path):
+            return read_checkpoint(self.previous_path) if has_previous else None
+        try:
+            return read_checkpoint(self.path)
+        except ModelFileError as err:
+            if not has_previous:
+                raise
+            warnings.warn(f"{err} Resuming from the previous backup, {self.previous_path!r}.", RuntimeWarning,
+                          stacklevel=3)
+            return read_checkpoint(self.previous_path)
 
     def check_writable(self) -> None:
         """Fail before training when the backup cannot be written (not after an epoch's work)."""
@@ -100,12 +135,19 @@ class BackupAndRestore(Callback):
         return False
 
     def write(self, data: bytes) -> None:
+        if self.double_checkpoint and os.path.exists(self.path):
+            os.replace(self.path, self.previous_path)
         atomic_write(self.path, data)
 
     def on_train_end(self, logs=None):
-        if self.delete_checkpoint and os.path.exists(self.path):
-            os.remove(self.path)
+        if not self.delete_checkpoint:
+            return
+        for path in (self.path, self.previous_path):
+            if os.path.exists(path):
+                os.remove(path)
+        with contextlib.suppress(OSError):  # only when nothing else is in it
+            os.rmdir(self.backup_dir)
 
     def get_config(self) -> dict:
         return {"backup_dir": self.backup_dir, "save_freq": self.save_freq,
-                "delete_checkpoint": self.delete_checkpoint}
+                "delete_checkpoint": self.delete_checkpoint, "double_checkpoint": self.double_checkpoint}

@@ -82,10 +82,7 @@ def _batch_mix(mixup, cutmix):
 def _resume_point(model, callbacks, explicit_seed):
     """The checkpoint of the fit's BackupAndRestore if it has one (read and checked as a file; the
     loop checks it against the model), else None."""
-    import os
-
     from regulab.callbacks._backup import BackupAndRestore
-    from regulab.training._checkpoint import read_checkpoint
 
     backup = next((c for c in callbacks or () if isinstance(c, BackupAndRestore)), None)
     if backup is None:
@@ -93,11 +90,11 @@ def _resume_point(model, callbacks, explicit_seed):
     if model.has_custom_train_step:
         raise ValueError(f"BackupAndRestore backs up the standard training step; model '{model.name}' has its own "
                          "train_step. Save its weights with ModelCheckpoint instead.")
-    if not os.path.exists(backup.path):
+    resume = backup.read()
+    if resume is None:
         return None
-    resume = read_checkpoint(backup.path)
     if explicit_seed is not None and explicit_seed != resume.seed:
-        raise ValueError(f"The backup '{backup.path}' continues a fit with seed={resume.seed}; this fit has "
+        raise ValueError(f"The backup '{resume.where}' continues a fit with seed={resume.seed}; this fit has "
                          f"seed={explicit_seed}. Pass seed={resume.seed} to resume it, or delete the backup to "
                          "start afresh.")
     return resume
