@@ -44,10 +44,13 @@ class ShiftRange:
     def __init__(self, name: str, value, where: str):
         self.value = value
         if isinstance(value, (list, tuple, np.ndarray)):
-            values = np.asarray(value, dtype=np.float64).reshape(-1)
-            if values.size == 0 or not np.all(np.isfinite(values)):
+            items = list(np.asarray(value, dtype=object).reshape(-1)) if np.ndim(value) == 1 else []
+            # a flat list of real numbers, as Keras's np.random.choice takes (no nesting, no bools)
+            if not items or not all(isinstance(v, Real) and not isinstance(v, (bool, np.bool_))
+                                    and math.isfinite(v) for v in items):
                 raise invalid(name, "a float >= 0, an int >= 0 or a non-empty list of numbers",
                               value, where)
+            values = np.asarray(items, dtype=np.float64)
             self.kind, self.choices = "choice", values
             self.fraction = bool(np.max(values) < 1)
         elif isinstance(value, (int, np.integer)) and not isinstance(value, bool):

@@ -58,7 +58,8 @@ class TerminateOnNaN(Callback):
     restore keeps one copy of every weight, refreshed after every batch (one copy of the model's
     size per batch, on the model's device, and that much extra memory). Use it for runs that may
     diverge. With ``steps_per_execution=K`` the hooks run once per K batches, so the weights put
-    back are those after the last group of K batches whose loss was finite.
+    back are those after the last group of K batches whose loss was finite. The optimizer's own
+    state (momentum, Adam's moments) is not put back: compile again before training on.
 
     Args:
         raise_error: raise ``RuntimeError`` instead of stopping gracefully (default False).

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from regulab import _random
 from regulab._validation import check_float, check_int, invalid
 from regulab.layers._base import Layer
 from regulab.layers._conv import check_data_format
@@ -17,11 +18,22 @@ _SEEDED_STREAM = 1 << 24  # keeps streams picked by `seed` apart from those pick
 
 
 class _RandomLayer(Layer):
-    """A layer that draws randomness in training; ``seed`` fixes its stream."""
+    """A layer that draws randomness in training; ``seed`` fixes its stream, and makes the layer's
+    own eager calls repeat run after run (each call drawing new values), as Keras's
+    ``SeedGenerator(seed)`` does."""
 
     def __init__(self, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
         self.seed = None if seed is None else check_int("seed", seed, low=0, where=type(self).__name__)
+        self._seeded_calls = 0
+
+    def live_context(self, training: bool = False, key=None, stochastic=None):
+        # inside a model the model's key is used (a seeded fit decides it); called on its own, a
+        # seeded layer derives the key from its seed and its count of calls
+        if key is None and self.seed is not None and (training or stochastic):
+            key = _random.fold_in(self.seed, self._seeded_calls)
+            self._seeded_calls += 1
+        return super().live_context(training=training, key=key, stochastic=stochastic)
 
     def stream(self, ctx) -> int:
         """This layer's random stream in ``ctx``: from its path in the model, or from ``seed``."""

@@ -197,7 +197,8 @@ class Trainer:
             logs = evaluate_custom(self, x, y, sample_weight, bs)
         else:
             spec = self._step_spec()
-            xt, yt, w, _ = self._arrays(x, y, sample_weight, spec)
+            with _data.data_source("evaluate"):
+                xt, yt, w, _ = self._arrays(x, y, sample_weight, spec)
             step = _inference.eval_step(self, spec, compiled=self.jit_compile is True)
             logs = _loop.evaluate_tensors(spec, xt, yt, w, batch_size=bs, step=step)
         if _loop.resolve_verbose(verbose):
@@ -215,7 +216,8 @@ class Trainer:
                 returns an array of shape ``(mc_samples, n, ...)``: take ``.mean(0)`` and ``.std(0)``.
             seed: makes the Monte-Carlo passes repeatable.
         """
-        xt = self._inputs(x, "x")
+        with _data.data_source("predict"):
+            xt = self._inputs(x, "x")
         bs = _loop._EVAL_BATCH if batch_size is None else check_int("batch_size", batch_size, low=1)
         structure = Structure(self)
         values = {p: v.value for v, p in structure.paths.items()}

@@ -26,7 +26,8 @@ class _XY(tuple):
 
 
 def _as_data(model, x, y, sample_weight):
-    data = _data.custom_batch(model, x, y, sample_weight)
+    with _data.data_source("fit"):
+        data = _data.custom_batch(model, x, y, sample_weight)
     return _XY(data) if y is not None else data
 
 

@@ -117,12 +117,15 @@ def check_finite_batch(tensors: Sequence, names: Sequence[str], batch_index: int
     """
     for part, part_name in zip(tensors, names):
         for name, value in _named_arrays(part, part_name):
-            t = value if isinstance(value, torch.Tensor) else torch.as_tensor(np.asarray(value))
-            if not t.is_floating_point():
-                continue
-            finite = torch.isfinite(t)
-            if not bool(finite.all()):
-                raise non_finite_error(name, t, finite, batch=(batch_index, where))
+            if not isinstance(value, torch.Tensor):
+                value = np.asarray(value)
+                if value.dtype.kind != "f" or np.isfinite(value).all():
+                    continue
+                value = torch.from_numpy(value.copy())  # a copy: the array may be read-only
+            if value.is_floating_point():
+                finite = torch.isfinite(value)
+                if not bool(finite.all()):
+                    raise non_finite_error(name, value, finite, batch=(batch_index, where))
 
 
 def as_array(data, name: str) -> np.ndarray | torch.Tensor:
@@ -290,7 +293,8 @@ def prepare_targets(y, target_kind: str, output_shape: tuple, device, name: str 
     t = to_tensor(y, name, device)
     if t.dim() == 1 and output_shape == (1,):
         t = t.reshape(-1, 1)
-    if tuple(t.shape[1:]) != tuple(output_shape):
+    # a None axis of the output (sequences of any length) takes the targets' size
+    if t.dim() != len(output_shape) + 1 or any(d is not None and d != n for d, n in zip(output_shape, t.shape[1:])):
         hint = ""
         if target_kind == "categorical" and t.dim() == 1:
             hint = (" categorical_crossentropy expects one-hot labels; for integer labels use "

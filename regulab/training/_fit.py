@@ -27,7 +27,8 @@ def unpack_validation(validation_data):
 
 def _validation_tensors(model, spec, validation_data):
     xv, yv, wv = unpack_validation(validation_data)
-    xt, yt, w, _ = model._arrays(xv, yv, wv, spec)
+    with _data.data_source("fit", "validation_data"):
+        xt, yt, w, _ = model._arrays(xv, yv, wv, spec)
     return xt, yt, w
 
 
@@ -40,12 +41,15 @@ def _iterator_batches(model, spec, it, steps_per_epoch, class_weight=None):
     if hasattr(it, "device"):
         it.device = model.device  # transform batches where the model lives
     checked = []
+    drawn = [0]  # batches drawn, across epochs: errors say which one was bad
 
     def convert(item):
         if not isinstance(item, (tuple, list)) or len(item) not in (2, 3):  # DataLoaders yield lists
             raise ValueError("An iterator passed to fit must yield (x, y) or (x, y, sample_weight) batches; "
                              f"received {type(item).__name__}.")
         xb, yb, *rest = item
+        _data.check_finite_batch((xb, yb, rest[0] if rest else None), ("x", "y", "sample_weight"), drawn[0], "fit")
+        drawn[0] += 1
         kind = spec.heads[0].loss.target_kind
         if not checked:  # full checks on the first batch only: per-batch checks would sync
             xt, yt, w, _ = model._arrays(xb, yb, rest[0] if rest else None, spec)
@@ -142,10 +146,11 @@ def fit_model(model, x, y, *, batch_size, epochs, verbose, callbacks, validation
         batches = _iterator_batches(model, spec, x, steps_per_epoch, class_weight)
     else:
         batch_size = 32 if batch_size is None else check_int("batch_size", batch_size, low=1)
-        if not model.built:
-            model._inputs(x, "x")  # builds the model from the data's shape
-        spec = model._step_spec()
-        xt, yt, w, labels = model._arrays(x, y, sample_weight, spec)
+        with _data.data_source("fit"):
+            if not model.built:
+                model._inputs(x, "x")  # builds the model from the data's shape
+            spec = model._step_spec()
+            xt, yt, w, labels = model._arrays(x, y, sample_weight, spec)
         if validation_split and validation_data is None:
             split = _data.validation_split(_loop.num_samples(xt), validation_split, labels, seed)
             extra["validation_split"] = {"train": len(split.train), "val": len(split.val),

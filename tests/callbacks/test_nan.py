@@ -43,4 +43,4 @@ def test_reads_only_the_loss(model, fakes):
 def test_asks_for_per_batch_hooks():
     assert CallbackList([TerminateOnNaN()]).wants_train_batch_hooks
     assert not CallbackList([TerminateOnNaN()]).wants_test_batch_hooks
-    assert TerminateOnNaN().get_config() == {}
+    assert TerminateOnNaN().get_config() == {"raise_error": False}

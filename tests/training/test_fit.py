@@ -111,7 +111,9 @@ def test_x_and_y_of_different_lengths():
 def test_non_finite_data(where, bad):
     x, y = linear_data(10)
     (x if where == "x" else y)[3] = bad
-    with pytest.raises(ValueError, match=re.escape(f"Argument `{where}` contains {bad}")):
+    kind = "NaN" if np.isnan(bad) else "inf"
+    with pytest.raises(ValueError, match=re.escape(
+            f"Invalid value in `{where}` of fit: {where} contains {kind} at index (3")):
         seed_model("plain").fit(x, y, verbose=0)
 
 
