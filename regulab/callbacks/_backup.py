@@ -27,7 +27,7 @@ import os
 import warnings
 
 from regulab._atomic import atomic_write
-from regulab.callbacks._base import Callback, check_flag
+from regulab.callbacks._base import Callback, check_flag, check_path
 from regulab._validation import invalid
 
 CHECKPOINT = "checkpoint.regulab"
@@ -60,12 +60,7 @@ class BackupAndRestore(Callback):
                  double_checkpoint: bool = False):
         super().__init__()
         where = "BackupAndRestore"
-        try:
-            path = os.fspath(backup_dir)
-        except TypeError:
-            path = None
-        if not isinstance(path, str) or not path:
-            raise invalid("backup_dir", "a directory path (a non-empty str or os.PathLike)", backup_dir, where)
+        path = check_path("backup_dir", backup_dir, "a directory path", where)
         if os.path.exists(path) and not os.path.isdir(path):
             raise ValueError(f"Invalid value for argument `backup_dir` of BackupAndRestore: expected a directory. "
                              f"Received: backup_dir={path!r}, which is a file.")

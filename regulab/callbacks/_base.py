@@ -16,6 +16,7 @@ False
 """
 from __future__ import annotations
 
+import os
 from typing import Any, Iterator
 
 import numpy as np
@@ -59,6 +60,17 @@ def check_flag(name: str, value: Any, where: str) -> bool:
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     raise invalid(name, "True or False", value, where)
+
+
+def check_path(name: str, value: Any, what: str, where: str) -> str:
+    """A path argument as a str: ``what`` is "a file path" or "a directory path"."""
+    try:
+        path = os.fspath(value)
+    except TypeError:
+        path = None
+    if not isinstance(path, str) or not path:
+        raise invalid(name, f"{what} (a non-empty str or os.PathLike)", value, where)
+    return path
 
 
 def overrides(callback: Any, hooks: tuple[str, ...], base: type) -> bool:

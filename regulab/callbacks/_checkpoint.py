@@ -26,7 +26,7 @@ from collections import ChainMap
 
 from regulab._atomic import atomic_save
 from regulab._validation import check_float, check_int, invalid, suggest
-from regulab.callbacks._base import BATCH_HOOKS, check_flag, check_verbose, overrides, print_message
+from regulab.callbacks._base import BATCH_HOOKS, check_flag, check_path, check_verbose, overrides, print_message
 from regulab.callbacks._monitor import MonitorCallback
 
 
@@ -74,12 +74,7 @@ class ModelCheckpoint(MonitorCallback):
                  save_freq="epoch", initial_value_threshold: float | None = None):
         super().__init__(monitor, mode)
         where = type(self).__name__
-        try:
-            path = os.fspath(filepath)
-        except TypeError:
-            path = None
-        if not isinstance(path, str) or not path:
-            raise invalid("filepath", "a file path (a non-empty str or os.PathLike)", filepath, where)
+        path = check_path("filepath", filepath, "a file path", where)
         if os.path.isdir(path):
             raise invalid("filepath", "a file path, not an existing directory", filepath, where)
         self.filepath = path

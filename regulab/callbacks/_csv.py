@@ -21,7 +21,7 @@ import os
 
 from regulab._atomic import atomic_write
 from regulab._validation import invalid
-from regulab.callbacks._base import Callback, check_flag
+from regulab.callbacks._base import Callback, check_flag, check_path
 
 
 class CSVLogger(Callback):
@@ -43,12 +43,7 @@ class CSVLogger(Callback):
     def __init__(self, filename, separator: str = ",", append: bool = False):
         super().__init__()
         where = type(self).__name__
-        try:
-            path = os.fspath(filename)
-        except TypeError:
-            path = None
-        if not isinstance(path, str) or not path:
-            raise invalid("filename", "a file path (a non-empty str or os.PathLike)", filename, where)
+        path = check_path("filename", filename, "a file path", where)
         if not isinstance(separator, str) or len(separator) != 1:
             raise invalid("separator", "a single character such as ',' or ';'", separator, where)
         self.filename = path
