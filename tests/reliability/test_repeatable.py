@@ -94,3 +94,53 @@ history = model.fit(x, y, epochs=2, validation_split=0.2, verbose=0)
 ''' + SCRIPT_TAIL
     first, second = _run(script, tmp_path, "a.py"), _run(script, tmp_path, "b.py")
     assert first == second
+
+
+MANY_LAYERS = '''
+import os, numpy as np
+import regulab
+from regulab import callbacks, layers as L, regularizers
+from regulab.models import Model
+regulab.set_random_seed(11)
+rng = np.random.default_rng(0)
+images = rng.random((96, 8, 8, 1)).astype("float32")
+seqs = rng.integers(1, 20, (96, 6))
+y = (images.mean(axis=(1, 2, 3)) > 0.5).astype("float32")
+img_in, seq_in = L.Input((8, 8, 1), name="image"), L.Input((6,), name="tokens", dtype="int32")
+a = L.RandomFlip("horizontal")(img_in)
+a = L.RandomRotation(0.1)(a)
+a = L.Conv2D(4, 3, padding="same", activation="relu", kernel_regularizer=regularizers.l2(1e-3))(a)
+a = L.BatchNormalization()(a)
+a = L.SpatialDropout2D(0.2)(a)
+a = L.MaxPooling2D()(a)
+a = L.SeparableConv2D(4, 3, padding="same")(a)
+a = L.GlobalAveragePooling2D()(a)
+b = L.Embedding(20, 4, mask_zero=True)(seq_in)
+b = L.LSTM(4, return_sequences=True, dropout=0.1)(b)
+b = L.GRU(4, recurrent_dropout=0.1)(b)
+h = L.concatenate([a, b])
+h = L.GaussianNoise(0.1)(h)
+h = L.Dense(8, activation="elu", kernel_regularizer=regularizers.l1(1e-3, proximal=True))(h)
+h = L.AlphaDropout(0.1)(h)
+h = L.GaussianDropout(0.1)(h)
+h = L.LayerNormalization()(h)
+h = L.Dropout(0.2)(h)
+out = L.Dense(1, activation="sigmoid")(h)
+model = Model([img_in, seq_in], out)
+model.compile("adam", "binary_crossentropy", metrics=["accuracy", "auc"])
+history = model.fit({"image": images, "tokens": seqs}, y, epochs=4, batch_size=16, validation_split=0.25, verbose=0,
+                    callbacks=[callbacks.EarlyStopping(patience=2, restore_best_weights=True),
+                               callbacks.ReduceLROnPlateau(patience=1), callbacks.TerminateOnNaN(),
+                               callbacks.LearningRateScheduler(lambda e, lr: lr * 0.9),
+                               callbacks.CSVLogger("log.csv"), callbacks.ModelCheckpoint("best.keras", save_best_only=True)])
+history.history["csv"] = [open("log.csv").read()]
+'''
+
+
+def test_a_seeded_script_with_every_kind_of_layer_and_callback_repeats(tmp_path):
+    # convolutions, recurrent layers with masks and both dropouts, every dropout and noise layer,
+    # augmentation layers, batch and layer norm, proximal L1, and the core callbacks
+    first = _run(MANY_LAYERS + SCRIPT_TAIL, tmp_path, "a.py")
+    second = _run(MANY_LAYERS + SCRIPT_TAIL, tmp_path, "b.py")
+    assert first == second
+    assert len(first["history"]["loss"]) >= 3
