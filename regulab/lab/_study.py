@@ -13,6 +13,7 @@ Ctrl-C skips the finished groups.
 from __future__ import annotations
 
 import hashlib
+import shutil
 import json
 import time
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ import numpy as np
 
 from regulab._atomic import atomic_write
 from regulab._validation import check_float, check_int
-from regulab.callbacks import Callback
+from regulab.callbacks import BackupAndRestore, Callback
 from regulab.lab._result import StudyResult
 from regulab.lab._settings import check_variants
 from regulab.lab._sparsity import sparsity
@@ -127,7 +128,9 @@ def _kernel_summary(models) -> tuple[dict | None, list | None]:
 
 
 def _train_group(build_model, variants, group: Group, seeds, epochs, batch_size, data: StudyData,
-                 jit_compile, progress) -> dict:
+                 jit_compile, progress, backup_dir: Path | None = None) -> dict:
+    """Train one group and return its record. With ``backup_dir``, every run backs up after each
+    epoch (``BackupAndRestore``), so a study killed inside a group resumes it where it was."""
     runs = [(name, s, *build_variant(build_model, name, variants[name], group, s))
             for name in group.variants for s in seeds]
     models = [r[2] for r in runs]
@@ -135,6 +138,9 @@ def _train_group(build_model, variants, group: Group, seeds, epochs, batch_size,
     metric, higher = _metric(models[0])
     advance = progress(sum(per_model)) if progress else (lambda done=False: None)
     callbacks = [[*cbs, _Progress(advance)] for *_, cbs, _ in runs]
+    if backup_dir is not None:
+        for i, cbs in enumerate(callbacks):
+            cbs.append(BackupAndRestore(backup_dir / str(i), double_checkpoint=True))
     validation = (data.x_val, data.y_val)
     # mixup's alpha is state: variants without it train in the same stack with alpha 0
     alphas = [float(variants[name].get("mixup") or 0.0) for name, *_ in runs]
@@ -243,10 +249,12 @@ def study(build_model, data, variants, *, seeds=5, epochs: int = 100, batch_size
                 progress = None
                 if progress_bar is not None:
                     progress = _group_task(progress_bar, f"{group.name}: {', '.join(group.variants)}")
+                backups = None if path is None else path.with_suffix(".backup")
                 record = _train_group(build_model, variants, group, seed_list, epochs, batch_size, split,
-                                      jit_compile, progress)
+                                      jit_compile, progress, backups)
                 if path is not None:
                     atomic_write(path, json.dumps(record).encode())
+                    shutil.rmtree(backups, ignore_errors=True)  # the group's record replaces them
             records.append(record)
     result = StudyResult.from_records(records, variants, seed_list, split.description,
                                       title or "Study", data_sizes=(len(split.x_train), len(split.x_val),

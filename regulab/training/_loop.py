@@ -142,11 +142,15 @@ def train_members(members: list[Member], engine, batches, validation, epochs: in
     batch_hooks = any(m.cbs.wants_train_batch_hooks for m in members)
     for m in members:
         m.cbs.on_train_begin()
-    if resume is not None:
-        resume.apply(members[0].model, members[0].spec, members[0].cbs)
-        members[0].done = resume.position.stopped  # a callback had stopped it: only on_train_end is left
-    _epochs(members, engine, batches, validation, epochs, initial_epoch, k, batch_hooks,
-            resume.position if resume is not None else None)
+    resumes = resume if isinstance(resume, list) else [resume] * (resume is not None)
+    for m, r in zip(members, resumes):
+        if r is not None:
+            r.apply(m.model, m.spec, m.cbs)
+            # a callback had stopped it, or it had run all its epochs: only on_train_end is left
+            m.done = r.position.stopped or r.position.epoch >= m.epochs
+    # a single fit may resume within an epoch; stacked backups are at epoch ends
+    position = resumes[0].position if len(resumes) == 1 and resumes[0] is not None else None
+    _epochs(members, engine, batches, validation, epochs, initial_epoch, k, batch_hooks, position)
     engine.sync()
     for m in members:
         m.history.params["engine"] = engine.decision

@@ -170,6 +170,15 @@ class StackedEngine:
         rows = self.active_rows
         return evaluate_stacked([self.specs[r] for r in rows], *validation, prefix="val_")
 
+    @property
+    def steps_done(self) -> int:
+        """Steps taken by the stack (each variant's random key is a function of its seed and this)."""
+        return int(self.step_t)
+
+    @steps_done.setter
+    def steps_done(self, value: int) -> None:
+        self.step_t = torch.tensor(int(value), dtype=torch.int64, device=self.device)
+
     def drop(self) -> None:
         """Forget the stack without writing it back (an interrupted call)."""
         self._held = None

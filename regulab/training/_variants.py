@@ -12,6 +12,7 @@ sequence for all of them.
 """
 from __future__ import annotations
 
+import os
 from typing import Callable, Sequence
 
 from regulab._validation import check_float, check_int
@@ -211,8 +212,14 @@ def fit_variants(models: Sequence, x, y, *, seeds: Sequence[int], epochs: int | 
         params = _loop.fit_params(s, batches, epochs=e, verbose=0, validation=validation, k=k,
                                   extra={"seed": seeds[len(members)], "stacked": len(models)})
         members.append(_loop.make_member(m, s, cbs, params, epochs=e))
+    resumes = _stack_backups(members, engine, seeds, batches.steps)
+    start = 0
+    if any(r is not None for r in resumes):
+        running = [r for m, r in zip(members, resumes) if r is not None and not _finished(m, r)]
+        start = running[0].position.epoch if running else n_epochs
+        engine.steps_done = running[0].position.steps_done if running else 0
     try:
-        _loop.train_members(members, engine, batches, validation, n_epochs, 0, k)
+        _loop.train_members(members, engine, batches, validation, n_epochs, start, k, resume=resumes)
     except BaseException:
         engine.drop()
         for m, state in zip(models, before):
@@ -221,6 +228,55 @@ def fit_variants(models: Sequence, x, y, *, seeds: Sequence[int], epochs: int | 
     finally:
         engine.finish()
     return [m.history for m in members]
+
+
+def _finished(member, resume) -> bool:
+    return resume.position.stopped or resume.position.epoch >= member.epochs
+
+
+def _stack_backups(members, engine, seeds, steps_per_epoch) -> list:
+    """Each member's backup (``BackupAndRestore`` among its callbacks) bound to the stack, and the
+    checkpoint it resumes from (None where there is none). The members back up one after another at
+    an epoch's end, so a kill between two leaves some a step ahead: with ``double_checkpoint`` those
+    resume from their previous backup, and every member continues from the same epoch."""
+    from regulab.training._checkpoint import read_checkpoint
+
+    found = []
+    for i, m in enumerate(members):
+        b = _loop._backup_of(m.cbs)
+        if b is not None:
+            if b.save_freq != "epoch":
+                raise ValueError(f"fit_variants backs models up at the end of an epoch; the BackupAndRestore of "
+                                 f"model {i} has save_freq={b.save_freq!r}. Pass save_freq='epoch'.")
+            b.check_writable()
+            m.backup = _loop._Backup(b, m.model, m.spec, engine, seeds[i], steps_per_epoch)
+        found.append(b)
+    resumes = [None if b is None else b.read() for b in found]
+    if all(r is None for r in resumes):
+        return resumes
+    if any(b is not None and r is None for b, r in zip(found, resumes)):
+        raise ValueError("Some models of this fit_variants call have a backup to resume from and others have "
+                         "none; delete the backups to start afresh.")
+    running = [(m, r) for m, r in zip(members, resumes) if r is not None and not _finished(m, r)]
+    target = min((r.position.epoch for _, r in running), default=None)
+    for i, (m, b, r) in enumerate(zip(members, found, resumes)):
+        if r is None:
+            continue
+        if target is not None and not _finished(m, r) and r.position.epoch > target:
+            r = read_checkpoint(b.previous_path) if b.double_checkpoint and os.path.exists(b.previous_path) else None
+            if r is None or r.position.epoch != target:
+                raise ValueError(f"The backups of this fit_variants call stop at different epochs (model {i} is past "
+                                 f"epoch {target}); back up with double_checkpoint=True so that each can resume "
+                                 "from the same epoch, or delete the backups to start afresh.")
+            resumes[i] = r
+        r.check(m.model, m.spec, m.cbs, steps_per_epoch)
+        if r.seed != seeds[i]:
+            raise ValueError(f"The backup '{r.where}' continues model {i} with seed={r.seed}; this call gives it "
+                             f"seed={seeds[i]}.")
+        if r.engine != ("compiled" if engine.mode == "compiled" else "eager"):
+            raise ValueError(f"The backup '{r.where}' was made by the {r.engine} engine; this call runs "
+                             f"{engine.mode}. Pass the jit_compile it ran with to resume it bit for bit.")
+    return resumes
 
 
 def _snapshot(model) -> tuple:

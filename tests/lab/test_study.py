@@ -345,6 +345,38 @@ def test_a_rerun_trains_nothing_and_returns_the_same_result(tmp_path, monkeypatc
     assert second.to_json() == first.to_json()
 
 
+def test_a_study_killed_inside_a_group_resumes_it_bit_for_bit(tmp_path, monkeypatch):
+    # every run of a group backs up after each epoch: the rerun continues the group where it was
+    x, y = _data()
+
+    def run(path):
+        return study(_mlp, (x, y), {"L2": {"l2": 0.01}, "dropout": {"dropout": 0.3}}, seeds=2, epochs=4,
+                     verbose=0, output_dir=path)
+
+    fresh = run(tmp_path / "fresh")
+    real = study_module._Progress.on_epoch_end
+    calls = []
+
+    def crash_at_the_fourteenth_variant_epoch(self, epoch, logs=None):
+        calls.append(epoch)
+        if len(calls) == 14:  # 6 runs (3 variants x 2 seeds): in the third epoch, after the second's backups
+            raise KeyboardInterrupt
+        real(self, epoch, logs)
+
+    monkeypatch.setattr(study_module._Progress, "on_epoch_end", crash_at_the_fourteenth_variant_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path / "run")
+    assert list((tmp_path / "run" / "groups").glob("*.backup"))  # the group's backups, left by the crash
+    calls.clear()
+    monkeypatch.setattr(study_module._Progress, "on_epoch_end", lambda self, epoch, logs=None: calls.append(epoch))
+    resumed = run(tmp_path / "run")
+    assert sorted(set(calls)) == [2, 3]  # only the epochs after the backups ran again
+    for name in fresh.variants:
+        assert resumed.variants[name]["histories"] == fresh.variants[name]["histories"]
+        assert resumed.variants[name]["test"] == fresh.variants[name]["test"]
+    assert not list((tmp_path / "run" / "groups").glob("*.backup"))  # replaced by the group's record
+
+
 def test_an_interrupted_study_keeps_its_finished_groups(tmp_path, monkeypatch):
     real = study_module._train_group
     trained = []

@@ -354,3 +354,15 @@ def test_mixing_arguments_of_fit_variants_are_checked():
                                                       "mixup/cutmix draw Beta variates that are not compiled yet.")):
         hs = fit_variants(models, x, y, seeds=[0, 1], mixup=0.2, jit_compile=True)
     assert hs[0].params["engine"].startswith("stacked eager (2 variants; mixup")
+
+
+def test_stacked_backups_are_per_epoch(tmp_path):
+    from regulab.callbacks import BackupAndRestore
+
+    x, y = linear_data(64)
+    models = [_mix_model(0), _mix_model(1)]
+    with pytest.raises(ValueError, match=re.escape(
+            "fit_variants backs models up at the end of an epoch; the BackupAndRestore of model 1 has save_freq=3. "
+            "Pass save_freq='epoch'.")):
+        fit_variants(models, x, y, seeds=[0, 1], callbacks=lambda i: [BackupAndRestore(tmp_path / str(i),
+                                                                                       save_freq=3 if i else "epoch")])
