@@ -25,6 +25,7 @@ from regulab.losses import Loss
 from regulab.metrics import Metric
 from regulab.optimizers import Optimizer
 from regulab.training._batch_mix import MIX_ALPHA
+from regulab.training._batch_stats import Constants, _batch_size, _batch_stats, _outputs_and_targets  # noqa: F401
 from regulab.training._state import LEARNING_RATE, OPTIMIZER, Structure, TrainState
 
 Tensors = list[torch.Tensor]
@@ -195,13 +196,6 @@ def _head_sum(head: Head, out, y, w, hyper=None):
     return per.sum()
 
 
-def _outputs_and_targets(spec: StepSpec, out, y):
-    """``[(head, output, target)]``: each trained output with its targets."""
-    if spec.single:
-        return [(spec.heads[0], out, y)]
-    return [(h, out[h.index], y[i]) for i, h in enumerate(spec.heads)]
-
-
 def _data_sums(spec: StepSpec, out, y, w, hyper=None):
     """(Σ over outputs of weight · Σ w·loss, [Σ w·loss per output])."""
     if spec.single and spec.heads[0].weight == 1.0:
@@ -213,49 +207,6 @@ def _data_sums(spec: StepSpec, out, y, w, hyper=None):
         term = s if h.weight == 1.0 else s * h.weight
         total = term if total is None else total + term
     return total, sums
-
-
-class Constants:
-    """Cached 0-d tensors for the statistics vector (no allocation per step)."""
-
-    def __init__(self):
-        self._cache: dict = {}
-
-    def __call__(self, value: float, device) -> torch.Tensor:
-        key = (value, device)
-        t = self._cache.get(key)
-        if t is None:
-            t = self._cache[key] = torch.tensor(float(value), device=device)
-        return t
-
-
-def _batch_size(out) -> int:
-    return (out if isinstance(out, torch.Tensor) else out[0]).shape[0]
-
-
-def _batch_stats(spec: StepSpec, const, out, y, w, data_sum, head_sums, penalty) -> torch.Tensor:
-    """[Σ w·loss, B·penalty, Σ w, *per-output sums, *metric stats] for one batch."""
-    b = _batch_size(out)
-    device = data_sum.device
-    pen = const(0.0, device) if penalty is None else penalty * b
-    wsum = const(b, device) if w is None else w.sum()
-    parts = [data_sum, pen, wsum]
-    if len(spec.heads) > 1:
-        parts.extend(head_sums)
-    head = torch.stack(parts)
-    if not spec.has_metrics:
-        return head
-    stats = [head]
-    if spec.single:
-        h = spec.heads[0]
-        pred = h.metric_activation(out)
-        stats.extend(m.batch_stats(y, pred, w) for m in h.metrics)
-    else:
-        for h, o, t in _outputs_and_targets(spec, out, y):
-            if h.metrics:
-                pred = h.metric_activation(o)
-                stats.extend(m.batch_stats(t, pred, w) for m in h.metrics)
-    return torch.cat(stats)
 
 
 def _objective(spec: StepSpec, autograd_penalized, params: Sequence, buffers: dict, x, y, w, key, hyper=None):
