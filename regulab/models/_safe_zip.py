@@ -4,9 +4,10 @@ A model file may come from anyone, so every reader here treats its input as host
 failure is a ``ModelFileError`` naming the file and what is wrong, never another exception type;
 memory is bounded by the file's size (a member may expand to at most ``MAX_EXPANSION`` times its
 compressed size plus ``SLACK`` bytes, read with a bounded ``read`` rather than trusting the sizes
-the archive declares); and nothing is unpickled or executed. ``describe_foreign`` recognizes the
-files people mistake for regulab's (PyTorch, Keras, HDF5, pickle, NumPy) and says how to convert
-them.
+the archive declares, and ``AllocationLimit`` bounds the tensors that building a model from its
+configuration may create); and nothing is unpickled or executed. ``foreign_kind`` recognizes the
+files people mistake for regulab's (PyTorch, Keras, HDF5, pickle, NumPy), and ``FOREIGN`` says how
+to convert each.
 """
 from __future__ import annotations
 
@@ -25,8 +26,9 @@ MAX_EXPANSION = 200
 SLACK = 1 << 20
 #: the deepest JSON nesting read; a configuration of models nested 20 deep stays under 100
 MAX_JSON_DEPTH = 100
-#: the longest quoted text from a file in a message
+#: the longest quoted text from a file in a message, and the longest message of another error
 _QUOTE_CHARS = 80
+MESSAGE_CHARS = 600
 
 _ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
 _READABLE_COMPRESSION = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
@@ -61,9 +63,9 @@ def expansion_cap(compressed: int) -> int:
     return MAX_EXPANSION * compressed + SLACK
 
 
-def brief(text: str) -> str:
-    """``text`` cut to a length a message can carry."""
-    return text if len(text) <= _QUOTE_CHARS else text[:_QUOTE_CHARS - 3] + "..."
+def brief(text: str, limit: int = _QUOTE_CHARS) -> str:
+    """``text`` cut to ``limit`` characters (what a file holds can be huge)."""
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def read_file(path) -> bytes:
@@ -81,14 +83,13 @@ def is_zip(data: bytes) -> bool:
 
 
 def _safe_name(name: str) -> bool:
-    parts = name.replace("\\", "/").split("/")
-    return not (name.startswith(("/", "\\")) or "\\" in name or "\x00" in name or ".." in parts
-                or (len(name) > 1 and name[1] == ":"))
+    """Neither absolute (``/x``, ``C:x``) nor leading out (``a/../../x``) nor Windows-separated."""
+    return not (name.startswith("/") or "\\" in name or ".." in name.split("/") or name[1:2] == ":")
 
 
 def read_members(source, allowed, where) -> dict[str, bytes]:
     """The members named in ``allowed`` of the zip archive ``source`` (bytes or a path); others
-    are never read. Refuses unsafe member names (absolute, or leading out with ``..``), duplicate
+    are never read. Refuses unsafe member names (absolute, ``..``, backslashes), duplicate
     allowed names, encryption, compression other than stored and deflated, and members that
     expand past ``expansion_cap``."""
     data = read_file(source) if isinstance(source, (str, os.PathLike)) else bytes(source)
@@ -99,8 +100,8 @@ def read_members(source, allowed, where) -> dict[str, bytes]:
             infos = archive.infolist()
             for info in infos:
                 if not _safe_name(info.filename):
-                    raise file_error(where, f"its member {quote(info.filename)} has an unsafe name (absolute, or "
-                                            f"leading out of the archive with '..'); regulab never writes one")
+                    raise file_error(where, f"its member {quote(info.filename)} has an unsafe name (absolute, with "
+                                            f"'..' or with backslashes); regulab never writes one")
             members = {}
             for info in infos:
                 if info.filename not in allowed:
@@ -218,10 +219,11 @@ def _span(name: str, entry, data_size: int) -> tuple[int, int]:
     dtype, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
     if not isinstance(dtype, str) or dtype not in _DTYPES:
         raise _Malformed(f"tensor {quote(name)} has the dtype {quote(dtype)}; regulab reads {', '.join(_DTYPES)}")
-    # at most 64 axes, and sizes torch can index even where another axis is zero
-    if not (isinstance(shape, list) and len(shape) <= 64 and all(type(d) is int and d >= 0 for d in shape)
-            and math.prod(max(d, 1) for d in shape) < 2 ** 48):
+    if not (isinstance(shape, list) and len(shape) <= 64 and all(type(d) is int and d >= 0 for d in shape)):
         raise _Malformed(f"tensor {quote(name)} has the shape {quote(shape)}, not a list of at most 64 sizes")
+    if math.prod(max(d, 1) for d in shape) >= 2 ** 48:  # torch indexes it even where another axis is zero
+        raise _Malformed(f"tensor {quote(name)} has the shape {quote(shape)}, too large for any tensor (at most "
+                         f"2**48 elements)")
     if not (isinstance(offsets, list) and len(offsets) == 2 and all(type(o) is int for o in offsets)
             and 0 <= offsets[0] <= offsets[1] <= data_size):
         raise _Malformed(f"tensor {quote(name)} has the data_offsets {quote(offsets)}; expected [begin, end] "
@@ -241,10 +243,10 @@ _UNPICKLE = "regulab never unpickles a file, since unpickling can run any code"
 _KERAS_WAY = ("Rebuild the model with regulab's layers (the same arguments), load the file in Keras and copy the "
               "weights: model.set_weights(keras_model.get_weights())")
 FOREIGN = {
-    "pytorch": f"It is a PyTorch file (torch.save); {_UNPICKLE}. If you trust it, load it in PyTorch and copy the "
-               f"weights with model.set_weights([...]), or save its tensors with safetensors.torch.save_file("
-               f"tensors, 'w.safetensors') keyed by the model's weight paths (model.variable_paths()) and call "
-               f"model.load_weights('w.safetensors')",
+    "pytorch": f"It is a PyTorch file (torch.save, torch.jit.save); {_UNPICKLE}. If you trust it, load it in "
+               f"PyTorch and copy the weights with model.set_weights([...]), or save its tensors with "
+               f"safetensors.torch.save_file(tensors, 'w.safetensors') keyed by the model's weight paths "
+               f"(model.variable_paths()) and call model.load_weights('w.safetensors')",
     "pickle": f"It is a Python pickle (pickle.dump, joblib.dump); {_UNPICKLE}. If you trust it, unpickle it "
               f"yourself and copy the weights with model.set_weights([...])",
     "keras": f"It is a Keras model file (.keras, written by Keras's model.save); regulab reads its own format "
@@ -355,9 +357,9 @@ class AllocationLimit(torch.overrides.TorchFunctionMode):
     ask for terabytes. A file's weights must fill every weight it builds, so the weights' size
     bounds what an honest file needs."""
 
-    def __init__(self, limit: int, where):
+    def __init__(self, limit: int):
         super().__init__()
-        self.limit, self.where, self.used = limit, where, 0
+        self.limit, self.used = limit, 0
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
