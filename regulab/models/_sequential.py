@@ -37,6 +37,7 @@ class Sequential(Model):
     def __init__(self, layers: Sequence[Layer] | None = None, name: str | None = None, trainable: bool = True):
         super().__init__(name=name, trainable=trainable)
         self._layers: list[Layer] = []
+        self._built_layers = 0  # how many of the layers the last build built, in order
         self.input_shape: tuple | None = None
         self.output_shape: tuple | None = None
         self._input_dtype = torch.float32
@@ -80,7 +81,17 @@ class Sequential(Model):
                 self.input_shape = layer.input_shape  # a built model first: its input shape
         self._layers.append(layer)
         structure_changed()
-        if self.input_shape is not None:
+        if self.input_shape is None:
+            return
+        if self._built_layers == len(self._layers) - 1 and self.output_shape is not None:
+            # the layers before are built for this input: build only the new one (rebuilding them
+            # all on every add made a model of n layers cost n^2 builds, loading one too)
+            self.output_shape = layer.build_for(self.output_shape)
+            self._built_layers += 1
+            self._follows_masks = self._follows_masks or layer.creates_mask
+            for var in layer.weights:
+                var.value = var.value.to(self.device)
+        else:
             self.build(self.input_shape)
 
     def pop(self) -> Layer:
@@ -90,6 +101,7 @@ class Sequential(Model):
         layer = self._layers.pop()
         structure_changed()
         self.output_shape = None
+        self._built_layers = 0
         if self.input_shape is not None and self._layers:
             self.build(self.input_shape)
         return layer
@@ -109,6 +121,7 @@ class Sequential(Model):
         for layer in self._layers:
             shape = layer.build_for(shape)
         self.output_shape = shape if self._layers else None
+        self._built_layers = len(self._layers)
         # decided here, not while a step is traced: torch.compile would see the decision change
         self._follows_masks = any(layer.creates_mask for layer in self._layers)
         self.to(self.device)

@@ -168,3 +168,19 @@ def test_nothing_in_a_pickle_or_a_pytorch_file_runs(tmp_path):
         with pytest.raises(ModelFileError):
             Sequential([Dense(2, input_dim=3)]).load_weights(tmp_path / name)
     assert not marker.exists()
+
+
+def test_a_deep_sequential_configuration_builds_each_layer_once(tmp_path, monkeypatch):
+    # 2,000 layers in a few KB of JSON: each add builds only the new layer (rebuilding every
+    # earlier layer per add made loading such a file take minutes)
+    from regulab.layers import Activation, Dense, Layer
+    from regulab.models import Sequential, load_model
+
+    model = Sequential([Dense(2, input_dim=2)] + [Activation("relu") for _ in range(2000)])
+    model.save(tmp_path / "deep.keras")
+    builds = []
+    real = Layer.build_for
+    monkeypatch.setattr(Layer, "build_for", lambda self, shape: builds.append(self) or real(self, shape))
+    loaded = load_model(tmp_path / "deep.keras")
+    assert len(loaded.layers) == 2001 and loaded.output_shape == (2,)
+    assert len(builds) <= 2 * 2001  # linear: was 2 million
