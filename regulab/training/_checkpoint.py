@@ -153,9 +153,14 @@ def _check_meta(meta, where) -> None:
         for c in meta["callbacks"]), where, "callbacks")
     rng = meta.get("rng")
     _require(isinstance(rng, dict) and isinstance(rng.get("numpy"), list) and len(rng["numpy"]) == 4
-             and isinstance(rng.get("python"), list) and len(rng["python"]) == 3
-             and isinstance(rng["python"][1], list) and all(_is_int(v) for v in rng["python"][1]), where,
-             "random generators")
+             and isinstance(rng.get("python"), list) and len(rng["python"]) == 3, where, "random generators")
+    name, pos, has_gauss, cached = rng["numpy"]
+    version, state, gauss = rng["python"]
+    _require(name == "MT19937" and _is_int(pos) and 0 <= pos <= 624 and _is_int(has_gauss) and has_gauss in (0, 1)
+             and isinstance(cached, (int, float)) and not isinstance(cached, bool), where, "NumPy's generator")
+    _require(_is_int(version) and isinstance(state, list) and len(state) == 625
+             and all(_is_int(v) and 0 <= v < 2**32 for v in state[:-1]) and _is_int(state[-1])
+             and 0 <= state[-1] <= 624 and (gauss is None or isinstance(gauss, float)), where, "Python's generator")
 
 
 class Resume:
@@ -212,6 +217,12 @@ class Resume:
             self._states = [decode(c["state"], self.tensors) for c in self.meta["callbacks"]]
         except (KeyError, TypeError, ValueError) as e:
             raise file_error(where, f"a callback's state is damaged ({type(e).__name__}: {e})") from None
+        for cb, state in zip(_saved_callbacks(cbs), self._states):
+            own = cb.get_state()
+            for key in state:  # what set_state sets: only what this callback itself keeps
+                if key not in own:
+                    raise file_error(where, f"the state of its {type(cb).__name__} has an attribute {key!r} that "
+                                            f"callback does not keep")
 
     def apply(self, model, spec, cbs) -> None:
         """Put the checkpoint's state into the model, its optimizer, the callbacks and the generators."""
