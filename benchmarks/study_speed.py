@@ -15,7 +15,10 @@ as two lines: end to end, compile included (its first epoch, which compiles, is 
 it), and steady state (the epochs after the first, scaled to all). With 10 batches an epoch and K=8, two batches of each epoch run eagerly.
 
 The first repeat also checks that the eager runs train the same models: every variant's final
-``val_loss`` stacked and alone agree within 1e-3. The last line is the ratio (sequential seconds /
+``val_loss`` stacked and alone agree within 5e-3: the stack's batched matmuls sum in another order
+than one model's, and over 1000 Adam steps that rounding drifts the strongest-L2 variants by up
+to ~2e-3 (the step mapped whole with ``vmap`` gives the same stacked values bit for bit; the
+tests check stacked against alone at 1e-5 on short fits). The last line is the ratio (sequential seconds /
 stacked eager seconds, median over repeats) for the last ``--variants`` value, as ``NN.Nx``.
 
 On a GPU (``--device cuda``) the default is 16 and 256 variants; with ``--sequential N`` only N of
@@ -117,7 +120,7 @@ class Runs:
         return time.perf_counter() - t, hs, clock.ends[0] - t
 
 
-def check_agreement(seq_hs, stacked_hs, tol: float = 1e-3) -> str:
+def check_agreement(seq_hs, stacked_hs, tol: float = 5e-3) -> str:
     finals = [(a.history["val_loss"][-1], b.history["val_loss"][-1]) for a, b in zip(seq_hs, stacked_hs)]
     diffs = [abs(a - b) for a, b in finals]
     worst = int(np.argmax(diffs))
