@@ -258,7 +258,7 @@ def _apply_update(spec: StepSpec, closed_form, const, state: TrainState, params,
     """Everything after the gradient: closed-form penalty gradients, the optimizer, proximal L1,
     new buffers and the batch's statistics. Returns ``(new_state, stats)``. ``take`` reads the
     trainable paths (``spec.take_trainable`` by default)."""
-    out, data_sum, head_sums, updates, activity, y = aux
+    updates = aux[3]  # new values of non-trainable variables, by path
     stats = _step_stats(spec, const, state, params, aux, w)
     new_params, new_opt = _updated_weights(spec, closed_form, state.hyper, params, grads,
                                            optimizer_view(spec, state, take or spec.take_trainable))
