@@ -1,4 +1,5 @@
-"""The ``regulab`` command: ``demo``, ``study CONFIG.toml`` and ``diagnose history.csv``."""
+"""The ``regulab`` command: ``demo``, ``study CONFIG.toml``, ``diagnose history.csv``, ``run script.py``,
+``course ...`` and ``exercise ...``."""
 from __future__ import annotations
 
 import argparse
@@ -30,6 +31,8 @@ def _run_demo(args, parser) -> int:
 def main(argv=None) -> int:
     from regulab.lab._diagnose_cli import add_parser as add_diagnose_parser
     from regulab.lab._diagnose_cli import run as run_diagnose
+    from regulab.compat._run import add_parser as add_run_parser
+    from regulab.course._cli import add_course_parser, add_exercise_parser
     from regulab.lab._study_cli import add_parser as add_study_parser
 
     parser = argparse.ArgumentParser(prog="regulab", description="Train neural networks that generalize.")
@@ -37,6 +40,9 @@ def main(argv=None) -> int:
     _demo_parser(sub)
     add_study_parser(sub)
     add_diagnose_parser(sub).set_defaults(run=run_diagnose)
+    add_run_parser(sub)
+    add_course_parser(sub)
+    add_exercise_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "demo":
         return args.run(args, parser)
