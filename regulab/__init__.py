@@ -13,7 +13,7 @@ engine built for small models.
 >>> model.count_params()
 6529
 """
-from regulab import (activations, augment, callbacks, datasets, initializers, lab, layers, losses,
+from regulab import (activations, augment, callbacks, compat, course, datasets, initializers, lab, layers, losses,
                      metrics, mixed_precision, models, optimizers, preprocessing, random, regularizers, saving)
 from regulab._device import get_device, set_device
 from regulab._seed import set_random_seed
@@ -21,7 +21,7 @@ from regulab._seed import set_random_seed
 __version__ = "0.1.0"
 
 __all__ = [
-    "activations", "augment", "callbacks", "datasets", "initializers", "lab", "layers", "losses",
+    "activations", "augment", "callbacks", "compat", "course", "datasets", "initializers", "lab", "layers", "losses",
     "metrics", "mixed_precision", "models", "optimizers", "preprocessing", "random", "regularizers", "saving",
     "set_device", "get_device", "set_random_seed", "__version__",
 ]

@@ -9,7 +9,8 @@ from regulab import layers as L
 
 PACKAGES = ["regulab", "regulab.layers", "regulab.models", "regulab.callbacks", "regulab.regularizers",
             "regulab.optimizers", "regulab.losses", "regulab.metrics", "regulab.lab", "regulab.datasets",
-            "regulab.augment", "regulab.preprocessing", "regulab.preprocessing.image"]
+            "regulab.augment", "regulab.preprocessing", "regulab.preprocessing.image", "regulab.compat",
+            "regulab.course"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)
