@@ -14,8 +14,10 @@ from regulab.callbacks._history import History
 from regulab.callbacks._lr import LearningRateScheduler, ReduceLROnPlateau
 from regulab.callbacks._nan import TerminateOnNaN
 from regulab.callbacks._progress import ProgbarLogger
+from regulab.callbacks._tensorboard import TensorBoard
 
 __all__ = [
     "Callback", "CallbackList", "History", "EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau",
     "LearningRateScheduler", "TerminateOnNaN", "CSVLogger", "ProgbarLogger", "BackupAndRestore",
+    "TensorBoard",
 ]

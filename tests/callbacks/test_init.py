@@ -5,7 +5,7 @@ import regulab.callbacks as callbacks
 
 EXPECTED = ["Callback", "CallbackList", "History", "EarlyStopping", "ModelCheckpoint",
             "ReduceLROnPlateau", "LearningRateScheduler", "TerminateOnNaN", "CSVLogger",
-            "ProgbarLogger", "BackupAndRestore"]
+            "ProgbarLogger", "BackupAndRestore", "TensorBoard"]
 
 
 def test_all_is_exactly_the_public_names():
@@ -19,7 +19,8 @@ def _examples():
             callbacks.ModelCheckpoint("m-{epoch}.keras", save_best_only=True),
             callbacks.ReduceLROnPlateau(factor=0.5), callbacks.LearningRateScheduler(abs),
             callbacks.TerminateOnNaN(), callbacks.CSVLogger("log.csv", append=True),
-            callbacks.ProgbarLogger(), callbacks.BackupAndRestore("backup", save_freq=5)]
+            callbacks.ProgbarLogger(), callbacks.BackupAndRestore("backup", save_freq=5),
+            callbacks.TensorBoard("logs", histogram_freq=2)]
 
 
 def test_every_callback_rebuilds_from_its_config():
