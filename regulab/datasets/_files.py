@@ -15,7 +15,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from regulab._validation import check_choice, check_float, check_int, suggest
 
@@ -216,6 +215,8 @@ def from_arrays(x, y, *, test_size: float = 0.2, seed: int = 0, task: str | None
         _check_stratifiable(y, classes, n, n_test, test_size, target, name)
     elif n_test >= n:
         raise ValueError(f"{name} has {n} rows: too few to hold out {test_size:g} of them and train on the rest.")
+    from sklearn.model_selection import train_test_split  # imported when used: it takes a second
+
     x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=test_size, random_state=seed,
                                               stratify=None if classes is None else y)
     how = "random" if classes is None else "stratified"

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.datasets import make_classification
 
 from regulab._validation import check_float, check_int
 
@@ -47,6 +46,8 @@ def seed_task(n_train: int = 400, n_test: int = 2000, n_features: int = 100, n_i
     n_informative = check_int("n_informative", n_informative, low=1, high=n_features)
     flip_y = check_float("flip_y", flip_y, low=0.0, high=1.0)
     seed = check_int("seed", seed, low=0)
+    from sklearn.datasets import make_classification  # imported when used: it takes a second
+
     # shuffle=False puts the informative features first; then permute columns ourselves so we know
     # where they went (make_classification does not report it)
     x, y = make_classification(n_samples=n_train + n_test, n_features=n_features,

@@ -13,7 +13,6 @@ import math
 from typing import Any, Sequence
 
 import numpy as np
-from scipy import stats
 
 from regulab._validation import check_choice, check_float, check_int, invalid
 
@@ -63,6 +62,8 @@ def _reduce(samples: np.ndarray, statistic: str) -> np.ndarray:
     if statistic == "median":
         return np.median(samples, axis=-1)
     # rliable's interquartile mean: the mean of the middle 50%, robust to one outlying seed
+    from scipy import stats  # imported when used: scipy.stats takes a second to import
+
     return stats.trim_mean(samples, 0.25, axis=-1)
 
 
@@ -165,6 +166,8 @@ def _wilcoxon_p(diff: np.ndarray) -> float | None:
     """
     if np.count_nonzero(diff) < 2:
         return None
+    from scipy import stats
+
     return float(stats.wilcoxon(diff).pvalue)
 
 
@@ -241,6 +244,8 @@ def min_detectable_difference(baseline_values: Sequence[float], *, n_seeds: int 
     n = arr.size if n_seeds is None else check_int("n_seeds", n_seeds, low=1, where=where)
     confidence = _confidence(confidence, where)
     power = check_float("power", power, low=0.0, high=1.0, low_open=True, high_open=True, where=where)
+    from scipy import stats
+
     z = stats.norm.ppf(1.0 - (1.0 - confidence) / 2) + stats.norm.ppf(power)
     return float(z * math.sqrt(2.0) * arr.std(ddof=1) / math.sqrt(n))
 
