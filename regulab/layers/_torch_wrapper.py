@@ -73,9 +73,14 @@ class TorchModuleWrapper(Layer):
         x = torch.zeros((2, *input_shape), device="meta")
         module = self._module
         was = module.training
+        # the module's own tensors live on a device; meta stand-ins of them keep the whole call on
+        # meta tensors (a device mismatch would fail, and the fallback costs a real forward pass)
+        stand_ins = {name: torch.empty_like(t, device="meta")
+                     for name, t in [*module.named_parameters(), *module.named_buffers()]}
         try:
             module.eval()
-            out = self._apply(module, x, None)
+            with torch.no_grad():
+                out = self._apply(module, x, stand_ins)
         except Exception:  # noqa: BLE001 - meta tensors unsupported by some op: run on zeros instead
             with torch.no_grad():
                 out = self._apply(module, torch.zeros((2, *input_shape)), None)
