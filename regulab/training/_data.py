@@ -190,6 +190,9 @@ def prepare_targets(y, target_kind: str, output_shape: tuple, device, name: str 
         if target_kind == "categorical" and t.dim() == 1:
             hint = (" categorical_crossentropy expects one-hot labels; for integer labels use "
                     "'sparse_categorical_crossentropy'.")
+        elif target_kind == "binary" and t.dim() == 1 and len(output_shape) == 1 and output_shape[0] > 1:
+            hint = (f" binary_crossentropy expects one 0/1 label per output unit; for one integer class label "
+                    f"per sample and {output_shape[0]} classes use 'sparse_categorical_crossentropy'.")
         raise ValueError(f"Targets `y` have shape {(None, *t.shape[1:])} but the model's output has shape "
                          f"{(None, *output_shape)}.{hint}")
     if target_kind == "binary":

@@ -252,3 +252,18 @@ def test_regression_and_categorical_models_train():
     h = cat.fit(x, yc, epochs=20, verbose=0, seed=0)
     assert h.history["accuracy"][-1] > 0.8
     assert type(cat._step_spec().metrics[0]).__name__ == "CategoricalAccuracy"
+
+
+def test_target_shape_mismatch_names_the_loss_to_use():
+    x = np.zeros((8, 4), dtype="float32")
+    labels = np.arange(8) % 3
+    for loss, hint in (
+            ("binary_crossentropy", " binary_crossentropy expects one 0/1 label per output unit; for one integer "
+                                    "class label per sample and 3 classes use 'sparse_categorical_crossentropy'."),
+            ("categorical_crossentropy", " categorical_crossentropy expects one-hot labels; for integer labels use "
+                                         "'sparse_categorical_crossentropy'.")):
+        model = Sequential([Dense(3, input_dim=4, activation="softmax")])
+        model.compile(optimizer="adam", loss=loss)
+        with pytest.raises(ValueError, match=re.escape(
+                "Targets `y` have shape (None,) but the model's output has shape (None, 3)." + hint)):
+            model.fit(x, labels, verbose=0)
