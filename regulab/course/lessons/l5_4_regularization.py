@@ -22,6 +22,7 @@
 # a 64-unit network overfits easily, and where the techniques have something to fix.
 
 # %%
+import matplotlib.pyplot as plt
 from rich.console import Console
 
 import regulab
@@ -113,6 +114,54 @@ course.result("early stopping: epochs run", len(stopped_history.history["loss"])
 course.result("early stopping: best epoch", early_stopping.best_epoch + 1)
 
 # %% [markdown]
+# ## Data augmentation
+#
+# Augmentation shows the model a slightly different version of each training image at every
+# epoch (rotated, shifted, sheared, zoomed), so it cannot memorise the exact pixels. The
+# lesson's `ImageDataGenerator` code runs as written; its transforms are drawn afresh for every
+# sample. One setting needs care: a mirrored digit is another symbol (or none), so on digits we
+# leave `horizontal_flip` out.
+
+# %%
+from regulab.datasets import load_digits
+from regulab.layers import Conv2D, Flatten, MaxPooling2D
+from regulab.preprocessing.image import ImageDataGenerator
+
+images, labels = load_digits()
+datagen = ImageDataGenerator(rotation_range=20, width_shift_range=0.2, height_shift_range=0.2,
+                             shear_range=0.2, zoom_range=0.2, fill_mode="nearest")
+datagen.fit(images)
+batch, batch_labels = next(datagen.flow(images[:8], labels[:8], batch_size=8, shuffle=False, seed=0))
+fig, axes = plt.subplots(2, 8, figsize=(8, 2.2))
+for i in range(8):
+    axes[0, i].imshow(images[i, :, :, 0], cmap="gray_r")
+    axes[1, i].imshow(batch[i, :, :, 0], cmap="gray_r")
+    for ax in axes[:, i]:
+        ax.axis("off")
+course.save_figure(fig, "augmented_digits")
+
+
+def digits_cnn():
+    model = Sequential([Conv2D(16, 3, activation="relu", padding="same", input_shape=(8, 8, 1)), MaxPooling2D(2),
+                        Flatten(), Dense(32, activation="relu"), Dense(10, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+augmentation = {"rotation_range": 20, "width_shift_range": 0.2, "height_shift_range": 0.2, "shear_range": 0.2,
+                "zoom_range": 0.2, "fill_mode": "nearest"}
+digits_result = lab.study(digits_cnn, (images, labels), {"augmentation": {"augmentation": augmentation}},
+                          seeds=SEEDS, epochs=3 if QUICK else 30, verbose=0)
+for name in ("baseline", "augmentation"):
+    course.result(f"digits CNN, {name}: gap (points)", 100 * digits_result.variants[name]["gap_summary"]["mean"])
+print(digits_result.summary_sentence())
+
+# %% [markdown]
+# With augmentation the gap closes: the model is trained on harder, transformed images than the
+# clean ones it is tested on, so its training accuracy can even fall below its held-out accuracy
+# (a negative gap). Whether held-out accuracy also rises is what the study's summary sentence says.
+
+# %% [markdown]
 # ## Every technique, measured with error bars
 #
 # One run of each technique would not tell us much: on a task this small, two seeds of the same
@@ -145,8 +194,6 @@ print(result.summary_sentence())
 # baseline's are techniques that closed some of the gap.
 
 # %%
-import matplotlib.pyplot as plt
-
 names = ["baseline", *variants]
 gaps = [100 * result.variants[n]["gap_summary"]["mean"] for n in names]
 fig, ax = plt.subplots(figsize=(7, 3))
@@ -159,7 +206,15 @@ course.save_figure(fig, "gap_by_technique")
 # ## What to take away
 #
 # - Measure the gap before choosing a fix, and measure the fix over several seeds.
-# - On this task the penalties and early stopping shrink the gap the most; dropout helps less on
-#   a network this small, and batch normalization is a training aid more than a regularizer.
+# - On this task the L1 and L2 penalties halve the gap and raise held-out accuracy by about ten
+#   points (in the full run): 90 of the 100 features are noise, and a penalty that quiets the
+#   weights of useless inputs is what the model needs. Proximal L1 sets about two thirds of the
+#   first layer's weights to exactly zero.
+# - Dropout and batch normalization barely move the gap of a network this small; batch
+#   normalization is a training aid more than a regularizer.
+# - Early stopping watches the validation *loss*, which here starts rising (the model grows
+#   over-confident) while the validation accuracy still improves, so stopping at the loss's
+#   minimum costs accuracy. Monitor `val_accuracy` when accuracy is what matters, or combine early
+#   stopping with a penalty.
 # - Exercises 5.4.1, 5.4.2 and 5.4.3 ask you to add L2, dropout and early stopping yourself:
 #   `regulab exercise start 5.4.1`, then `regulab exercise check 5.4.1 exercise_5_4_1.py`.
