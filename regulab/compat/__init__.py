@@ -116,6 +116,19 @@ def _is_aliased(name: str) -> bool:
     return name.split(".")[0] in _ROOTS
 
 
+def _resolve_tensorboard_tf() -> None:
+    """tensorboard imports ``tensorflow`` lazily, on first use, to pick real TensorFlow or its own
+    stub; resolved under the aliases it would get regulab's stand-in and fail. Resolve it first."""
+    try:
+        import tensorboard.compat as tensorboard_compat
+    except ImportError:
+        return
+    try:
+        dir(tensorboard_compat.tf)
+    except Exception:  # noqa: BLE001 - a broken tensorboard install: its own import will say so later
+        pass
+
+
 def install() -> None:
     """Make ``tensorflow``, ``tensorflow.keras``, ``tf.keras`` and ``keras`` resolve to regulab.
 
@@ -124,6 +137,7 @@ def install() -> None:
     """
     if installed():
         return
+    _resolve_tensorboard_tf()
     finder = _AliasFinder()
     _state["saved"] = {name: module for name, module in sys.modules.items() if _is_aliased(name)}
     for name in _state["saved"]:

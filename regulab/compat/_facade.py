@@ -31,6 +31,9 @@ _INSTEAD = {
                 "(load_digits, load_mnist1d, seed_task, load_python_docs)",
     "data": "pass NumPy arrays, or a generator such as datagen.flow(x, y), to fit",
     "function": "use model.compile(jit_compile=True) to compile training",
+    "to_categorical": "use loss='sparse_categorical_crossentropy' with integer labels, or np.eye(n)[y]",
+    "config": "regulab.set_device('cuda') and regulab.get_device() choose the device",
+    "applications": "regulab downloads no pretrained models; layers.TorchModuleWrapper wraps a torch.nn.Module",
 }
 
 
@@ -61,6 +64,8 @@ class Facade(types.ModuleType):
         object.__setattr__(self, "_names", dict(names or {}))
 
     def __getattr__(self, name: str):
+        if name == "__all__":  # what ``from tensorflow.keras.layers import *`` imports
+            return self._public()
         names = object.__getattribute__(self, "_names")
         if name in names:
             return names[name]

@@ -24,10 +24,13 @@ def check_file(exercise, path, timeout: float) -> CheckReport:
     with tempfile.TemporaryDirectory(prefix="regulab-check-") as folder:
         result = Path(folder) / "result.json"
         env = dict(os.environ, MPLBACKEND="Agg")
-        command = [sys.executable, "-m", "regulab.course._sandbox", exercise.id, str(path.resolve()), str(result)]
+        # -c, not -m: the learner's folder must not come first on sys.path, or a file of theirs
+        # named random.py or regulab.py would replace the checker's own modules
+        command = [sys.executable, "-c", "import sys; sys.path.pop(0); from regulab.course._sandbox import main; sys.exit(main())",
+                   exercise.id, str(path.resolve()), str(result)]
         try:
             done = subprocess.run(command, cwd=path.resolve().parent, env=env, capture_output=True, text=True,
-                                  timeout=timeout)
+                                  stdin=subprocess.DEVNULL, timeout=timeout)
         except subprocess.TimeoutExpired:
             return CheckReport(exercise.id, [
                 f"{path} ran for more than {timeout:g} s and was stopped: look for a loop that never ends, "

@@ -38,20 +38,23 @@ def rebuild(model, seed: int):
 
     regulab.set_random_seed(seed)
     copy = type(model).from_config(model.get_config())
-    copy.compile(optimizer=optimizers.fresh_copy(model.optimizer), loss=model.loss, metrics=model._metric_args)
+    # accuracy whatever metrics the learner chose: the gap is measured in accuracy points
+    copy.compile(optimizer=optimizers.fresh_copy(model.optimizer), loss=model.loss, metrics=["accuracy"])
     return copy
 
 
-def accuracy_gaps(build, data: dict, seeds=(0, 1, 2), epochs: int = 20, batch_size: int = 32) -> np.ndarray:
-    """Training minus held-out accuracy, in points, of ``build(seed)`` trained on ``data`` per seed."""
-    gaps = []
+def accuracy_gaps(build, data: dict, seeds=(0, 1, 2), epochs: int = 20, batch_size: int = 32):
+    """``(gaps, held_out)``: training minus held-out accuracy, and held-out accuracy, in points, of
+    ``build(seed)`` trained on ``data``, per seed."""
+    gaps, held_out = [], []
     for seed in seeds:
         model = build(seed)
         model.fit(data["X_train"], data["y_train"], epochs=epochs, batch_size=batch_size, verbose=0, seed=seed)
         train = model.evaluate(data["X_train"], data["y_train"], verbose=0, return_dict=True)
         test = model.evaluate(data["X_test"], data["y_test"], verbose=0, return_dict=True)
         gaps.append(100.0 * (train["accuracy"] - test["accuracy"]))
-    return np.array(gaps)
+        held_out.append(100.0 * test["accuracy"])
+    return np.array(gaps), np.array(held_out)
 
 
 def lesson_model(seed: int, dropout: float | None = None, regularizer=None):
@@ -75,9 +78,19 @@ def gap_finding(run, starter_build, what: str, advice: str, seeds=(0, 1, 2), epo
                 margin: float = 1.0) -> str | None:
     """Train the learner's ``model`` and the starting point from the same seeds; a finding unless the
     learner's train/held-out accuracy gap is at least ``margin`` points smaller on average."""
-    learner = accuracy_gaps(lambda seed: rebuild(run.model, seed), run.data, seeds, epochs)
-    starter = accuracy_gaps(starter_build, run.data, seeds, epochs)
+    if not getattr(run.model, "compiled", False):
+        return "the model is not compiled; keep model.compile(optimizer='adam', loss='binary_crossentropy', ...)"
+    try:
+        learner, learner_acc = accuracy_gaps(lambda seed: rebuild(run.model, seed), run.data, seeds, epochs)
+    except (TypeError, NotImplementedError) as error:  # a subclassed model without get_config/from_config
+        return (f"the check retrains your model from its configuration and could not rebuild it ({error}); build "
+                "it with Sequential([...]) or the functional API")
+    starter, starter_acc = accuracy_gaps(starter_build, run.data, seeds, epochs)
     if (starter - learner).mean() >= margin:
+        if (starter_acc - learner_acc).mean() > 2.0:
+            return (f"your {what} model's gap is small because it underfits: its held-out accuracy is "
+                    f"{plus_minus(learner_acc)}%, below the starting point's {plus_minus(starter_acc)}%; "
+                    "the technique is too strong, try a weaker setting")
         return None
     return (f"your {what} model's train-held-out accuracy gap is {plus_minus(learner)} points over {len(seeds)} "
             f"seeds ({epochs} epochs), no smaller than the starting point's {plus_minus(starter)}; {advice}")

@@ -149,7 +149,11 @@ def _exercise_start(args) -> int:
     if path.exists() and not args.force:
         print(f"regulab exercise: {path} exists; pass --force to overwrite it", file=sys.stderr)
         return 2
-    path.write_text(item.starter(), encoding="utf-8")
+    try:
+        path.write_text(item.starter(), encoding="utf-8")
+    except OSError as error:
+        print(f"regulab exercise: cannot write {path}: {error.strerror}", file=sys.stderr)
+        return 2
     print(f"exercise {item.id}: {item.title}\n\n{item.task}\n\nwrote {path}; when done: "
           f"regulab exercise check {item.id} {path}")
     return 0
@@ -158,6 +162,10 @@ def _exercise_start(args) -> int:
 def _exercise_check(args) -> int:
     item = _exercise(args.id)
     if item is None:
+        return 2
+    if args.timeout is not None and not args.timeout > 0:
+        print(f"regulab exercise: --timeout must be a positive number of seconds; received {args.timeout:g}",
+              file=sys.stderr)
         return 2
     report = item.check_file(args.file, timeout=args.timeout)
     if args.show_output and report.output:

@@ -117,11 +117,10 @@ class Exercise:
         The notebook's ``fit`` calls were not recorded, so a check that needs them reads what the
         model and its callbacks remember instead.
         """
-        from regulab.course._sandbox import LearnerRun, required_findings
+        from regulab.course._sandbox import LearnerRun, checked_findings, required_findings
 
         run = LearnerRun(namespace=dict(namespace), fits=None, data=self.data(), exercise=self)
-        missing = required_findings(run)
-        return CheckReport(self.id, missing or self.findings(run))
+        return CheckReport(self.id, required_findings(run) or checked_findings(run))
 
     def check_file(self, path, timeout: float | None = None) -> CheckReport:
         """Run a learner's file in a separate process with a time limit, then check what it built."""

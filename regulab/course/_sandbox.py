@@ -85,6 +85,8 @@ def _error_finding(error: BaseException, filename: str) -> str:
     where = f"line {line}: " if line else ""
     if isinstance(error, (NotInRegulabError, NotInRegulabImportError)):
         return f"{where}{error}"
+    if isinstance(error, EOFError):
+        return f"{where}input() cannot be answered during a check; remove it and set the value in the file"
     return f"{where}your code raised {type(error).__name__}: {error}"
 
 
@@ -114,6 +116,18 @@ def _recording_fits(calls: list):
         Model.fit = original
 
 
+@contextlib.contextmanager
+def _importable(folder: Path):
+    """The learner's folder on ``sys.path`` while their file runs (so it can import its neighbours),
+    and only then: the checker's own imports never see it."""
+    sys.path.insert(0, str(folder))
+    try:
+        yield
+    finally:
+        if str(folder) in sys.path:
+            sys.path.remove(str(folder))
+
+
 def run_learner(exercise, path, source: str | None = None) -> LearnerRun:
     """Run the learner's file in this process and return what it left (see the module docstring)."""
     import matplotlib
@@ -130,13 +144,13 @@ def run_learner(exercise, path, source: str | None = None) -> LearnerRun:
     run = LearnerRun(namespace=namespace, fits=calls, data=data, exercise=exercise)
     if source is None:
         try:
-            source = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
+            source = path.read_bytes()  # bytes: compile honours a byte-order mark and a coding line
+        except OSError as error:
             run.errors.append(f"cannot read {path}: {error}")
             return run
     try:
         code = compile(source, filename, "exec")
-    except SyntaxError as error:
+    except (SyntaxError, ValueError) as error:  # ValueError: null bytes in the file
         run.errors.append(_error_finding(error, filename))
         return run
     out = io.StringIO()
@@ -144,7 +158,8 @@ def run_learner(exercise, path, source: str | None = None) -> LearnerRun:
     # masks repeat (a seed the file sets itself takes over)
     regulab.set_random_seed(0)
     try:
-        with aliased(), _recording_fits(calls), contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        with aliased(), _recording_fits(calls), contextlib.redirect_stdout(out), contextlib.redirect_stderr(out), \
+                _importable(path.resolve().parent):
             exec(code, namespace)
     except SystemExit:
         pass
@@ -161,13 +176,23 @@ def check_in_process(exercise, path, source: str | None = None):
     from regulab.course._exercise import CheckReport
 
     run = run_learner(exercise, path, source)
-    findings = run.errors or required_findings(run)
-    if not findings:
-        try:
-            findings = exercise.findings(run)
-        except Exception as error:  # the check met an object it did not expect: say what, not crash
-            findings = [f"the check could not inspect what your code built ({type(error).__name__}: {error})"]
+    findings = run.errors or required_findings(run) or checked_findings(run)
     return CheckReport(exercise.id, findings, run.output)
+
+
+def checked_findings(run: LearnerRun) -> list[str]:
+    """The exercise's check on ``run``; an object it did not expect is a finding, not a crash."""
+    from regulab.models import Model
+
+    model = run.namespace.get("model", None)
+    if "model" in getattr(run.exercise, "requires", []) and not isinstance(model, Model):
+        others = [name for name, value in run.namespace.items() if isinstance(value, Model) and not name.startswith("_")]
+        hint = f"; you built `{others[0]}`: name it `model`" if others else ", e.g. `model = Sequential([...])`"
+        return [f"`model` is {type(model).__name__}, not a regulab or Keras model{hint}"]
+    try:
+        return run.exercise.findings(run)
+    except Exception as error:  # noqa: BLE001 - the learner's objects can be anything
+        return [f"the check could not inspect what your code built ({type(error).__name__}: {error})"]
 
 
 def main(argv=None) -> int:

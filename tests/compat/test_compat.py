@@ -106,3 +106,24 @@ def test_dir_lists_public_names():
     with compat.aliased():
         import tensorflow as tf
         assert "Dense" in dir(tf.keras.layers) and "keras" in dir(tf)
+
+
+def test_star_imports_bring_the_public_names():
+    namespace = {}
+    with compat.aliased():
+        exec("from keras.layers import *\nfrom tensorflow.keras.models import *", namespace)
+    assert namespace["Dense"] is regulab.layers.Dense and namespace["Sequential"] is regulab.models.Sequential
+
+
+def test_tensorboard_works_under_the_aliases(tmp_path):
+    pytest.importorskip("tensorboard")
+    code = ("import numpy as np\nimport tensorflow as tf\n"
+            "model = tf.keras.Sequential([tf.keras.layers.Dense(1, input_dim=2)])\n"
+            "model.compile(optimizer='adam', loss='mse')\n"
+            f"model.fit(np.zeros((8, 2)), np.zeros(8), epochs=1, verbose=0, "
+            f"callbacks=[tf.keras.callbacks.TensorBoard(log_dir={str(tmp_path / 'logs')!r})])\nprint('ok')\n")
+    (tmp_path / "tb.py").write_text(code)
+    done = subprocess.run([sys.executable, "-m", "regulab.cli", "run", str(tmp_path / "tb.py")], capture_output=True,
+                          text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok" and list((tmp_path / "logs" / "train").iterdir())

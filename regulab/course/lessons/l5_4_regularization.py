@@ -23,6 +23,7 @@
 
 # %%
 import matplotlib.pyplot as plt
+import numpy as np
 from rich.console import Console
 
 import regulab
@@ -135,7 +136,7 @@ batch, batch_labels = next(datagen.flow(images[:8], labels[:8], batch_size=8, sh
 fig, axes = plt.subplots(2, 8, figsize=(8, 2.2))
 for i in range(8):
     axes[0, i].imshow(images[i, :, :, 0], cmap="gray_r")
-    axes[1, i].imshow(batch[i, :, :, 0], cmap="gray_r")
+    axes[1, i].imshow(np.asarray(batch[i, :, :, 0]), cmap="gray_r")
     for ax in axes[:, i]:
         ax.axis("off")
 course.save_figure(fig, "augmented_digits")
