@@ -41,6 +41,8 @@ class LearnerRun:
     exercise: object = None
     output: str = ""
     errors: list[str] = field(default_factory=list)
+    #: the line of the learner's file that called ``sys.exit``, if one did
+    exit_line: int | None = None
 
     @property
     def model(self):
@@ -61,7 +63,8 @@ def required_findings(run: LearnerRun) -> list[str]:
     found = []
     for name in getattr(run.exercise, "requires", []):
         if name not in run.namespace:
-            found.append(f"the file defines no `{name}`: the check inspects it, so assign it at the top level"
+            exited = f" (the file called sys.exit() at line {run.exit_line} before that)" if run.exit_line else ""
+            found.append(f"the file defines no `{name}`{exited}: the check inspects it, so assign it at the top level"
                          + (", e.g. `model = Sequential([...])`" if name == "model" else ""))
     return found
 
@@ -161,8 +164,8 @@ def run_learner(exercise, path, source: str | None = None) -> LearnerRun:
         with aliased(), _recording_fits(calls), contextlib.redirect_stdout(out), contextlib.redirect_stderr(out), \
                 _importable(path.resolve().parent):
             exec(code, namespace)
-    except SystemExit:
-        pass
+    except SystemExit as stop:
+        run.exit_line = _learner_line(stop, filename)
     except BaseException as error:  # the learner's mistake, reported as a finding
         if isinstance(error, KeyboardInterrupt):
             raise

@@ -78,10 +78,19 @@ def test_a_notebook_fit_that_early_stopping_never_stopped():
     from regulab.callbacks import EarlyStopping
 
     item = course.exercise("5.4.3")
-    model = course._checks.lesson_model(0)
+    from regulab.course._checks import lesson_model
+
+    model = lesson_model(0)
     stopper = EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True)
     data = item.data()
     model.fit(data["X_train"], data["y_train"], validation_split=0.2, epochs=3, callbacks=[stopper], verbose=0)
     assert item.check({"model": model, "early_stopping": stopper}).findings == [
         "early_stopping never stopped the fit (3 epochs ran); train with epochs=100 so that it can stop once val_loss "
         "stops falling"]
+
+
+def test_a_file_that_exits_before_building_its_model(tmp_path):
+    assert _findings(tmp_path, "5.4.1", "import sys\nsys.exit('bye')\nmodel = 1\n") == [
+        "the file defines no `model` (the file called sys.exit() at line 2 before that): the check inspects it, so "
+        "assign it at the top level, e.g. `model = Sequential([...])`"]
+    assert _findings(tmp_path, "5.4.1", course.exercise("5.4.1").solution() + "import sys\nsys.exit(0)\n") == []

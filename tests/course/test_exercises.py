@@ -117,7 +117,9 @@ def test_notebook_check_of_globals():
     from regulab.callbacks import EarlyStopping
 
     item = course.exercise("5.4.3")
-    model = course._checks.lesson_model(0)
+    from regulab.course._checks import lesson_model
+
+    model = lesson_model(0)
     stopper = EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True)
     report = item.check({"model": model, "early_stopping": stopper})
     assert report.findings == ["early_stopping is built but not passed to model.fit; add callbacks=[early_stopping]"]
