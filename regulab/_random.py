@@ -30,20 +30,26 @@ def fold_in(key, data: int):
 def random_bits(key, shape, device=None) -> torch.Tensor:
     """Uniform 32-bit integers (as int64) of ``shape`` determined by ``key`` alone.
 
-    ``key`` is a Python int or a 0-d int64 tensor (what a compiled step receives).
+    ``key`` is a Python int or a 0-d int64 tensor (what a compiled step receives), or a 1-D
+    tensor of V keys: the result is then ``(V, *shape)``, row ``v`` what ``key[v]`` alone gives
+    (the draws of V stacked variants in one call).
     """
     n = 1
     for s in shape:
         n *= int(s)
     idx = torch.arange(n, dtype=torch.int64, device=device)
+    rows = ()
     if isinstance(key, torch.Tensor):
         key = key.to(device=idx.device)
+        if key.dim() == 1:
+            rows = (key.shape[0],)
+            key = key.reshape(-1, 1)
     key = key & _M32
-    return mix32(mix32(idx ^ key) ^ ((key * _SPREAD) & _M32)).reshape(tuple(shape))
+    return mix32(mix32(idx ^ key) ^ ((key * _SPREAD) & _M32)).reshape(*rows, *shape)
 
 
 def uniform(key, shape, device=None, dtype=torch.float32) -> torch.Tensor:
-    """Uniform floats in [0, 1) with 24 bits of resolution."""
+    """Uniform floats in [0, 1) with 24 bits of resolution (``key`` as in ``random_bits``)."""
     # scale in float32 (exact for 24-bit integers); a narrower dtype would round values near 1 up to
     # 1.0, so clamp to its largest value below 1
     u = (random_bits(key, shape, device) >> 8).to(torch.float32) * (1.0 / (1 << 24))
@@ -53,10 +59,11 @@ def uniform(key, shape, device=None, dtype=torch.float32) -> torch.Tensor:
 
 
 def normal(key, shape, device=None, dtype=torch.float32) -> torch.Tensor:
-    """Standard normal samples by the Box-Muller transform of two independent uniforms."""
+    """Standard normal samples by the Box-Muller transform of two independent uniforms (``key``
+    as in ``random_bits``)."""
     # both uniforms from one stream of twice the size: two separately keyed hash chains fused into
     # one kernel made Inductor's C++ code generation take ~40 s longer (torch 2.13)
-    u1, u2 = uniform(key, (2, *shape), device, dtype).unbind(0)
+    u1, u2 = uniform(key, (2, *shape), device, dtype).unbind(-len(shape) - 1)
     r = torch.sqrt(-2.0 * torch.log1p(-u1))  # log1p(-u) keeps u=0 finite
     return r * torch.cos((2.0 * torch.pi) * u2)
 

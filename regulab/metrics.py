@@ -86,7 +86,15 @@ def _per_sample(x: torch.Tensor) -> torch.Tensor:
 
 
 class _MeanMetric(Metric):
-    """A weighted mean of one value per sample."""
+    """A weighted mean of one value per sample (``sample_values``)."""
+
+    def sample_values(self, y_true: torch.Tensor, y_pred: torch.Tensor) -> torch.Tensor:
+        """The value of each sample, ``(batch,)``: samples are independent, so a stacked step
+        scores V variants' batches as one batch of V·B samples."""
+        raise NotImplementedError  # abstract
+
+    def batch_stats(self, y_true, y_pred, sample_weight):
+        return _weighted(self.sample_values(y_true, y_pred), sample_weight)
 
     def result_from(self, totals, weight_total):
         return totals[0] / weight_total if weight_total else 0.0
@@ -134,9 +142,8 @@ class BinaryAccuracy(_MeanMetric):
         self.threshold = check_float("threshold", threshold, low=0.0, high=1.0, where="BinaryAccuracy")
         super().__init__(name)
 
-    def batch_stats(self, y_true, y_pred, sample_weight):
-        correct = ((y_pred > self.threshold) == (_align(y_true, y_pred) > 0.5)).float()
-        return _weighted(_per_sample(correct), sample_weight)
+    def sample_values(self, y_true, y_pred):
+        return _per_sample(((y_pred > self.threshold) == (_align(y_true, y_pred) > 0.5)).float())
 
 
 class CategoricalAccuracy(_MeanMetric):
@@ -144,9 +151,8 @@ class CategoricalAccuracy(_MeanMetric):
 
     default_name = "categorical_accuracy"
 
-    def batch_stats(self, y_true, y_pred, sample_weight):
-        correct = (y_pred.argmax(dim=-1) == y_true.argmax(dim=-1)).float()
-        return _weighted(_per_sample(correct), sample_weight)
+    def sample_values(self, y_true, y_pred):
+        return _per_sample((y_pred.argmax(dim=-1) == y_true.argmax(dim=-1)).float())
 
 
 class SparseCategoricalAccuracy(_MeanMetric):
@@ -154,25 +160,24 @@ class SparseCategoricalAccuracy(_MeanMetric):
 
     default_name = "sparse_categorical_accuracy"
 
-    def batch_stats(self, y_true, y_pred, sample_weight):
-        correct = (y_pred.argmax(dim=-1) == y_true.reshape(y_pred.shape[:-1]).long()).float()
-        return _weighted(_per_sample(correct), sample_weight)
+    def sample_values(self, y_true, y_pred):
+        return _per_sample((y_pred.argmax(dim=-1) == y_true.reshape(y_pred.shape[:-1]).long()).float())
 
 
 class MeanAbsoluteError(_MeanMetric):
     default_name = "mean_absolute_error"
     direction = "min"
 
-    def batch_stats(self, y_true, y_pred, sample_weight):
-        return _weighted(_per_sample((_align(y_true, y_pred) - y_pred).abs()), sample_weight)
+    def sample_values(self, y_true, y_pred):
+        return _per_sample((_align(y_true, y_pred) - y_pred).abs())
 
 
 class MeanSquaredError(_MeanMetric):
     default_name = "mean_squared_error"
     direction = "min"
 
-    def batch_stats(self, y_true, y_pred, sample_weight):
-        return _weighted(_per_sample((_align(y_true, y_pred) - y_pred).square()), sample_weight)
+    def sample_values(self, y_true, y_pred):
+        return _per_sample((_align(y_true, y_pred) - y_pred).square())
 
 
 def _align(y_true: torch.Tensor, y_pred: torch.Tensor) -> torch.Tensor:

@@ -20,7 +20,7 @@ from typing import Sequence
 
 import torch
 
-from regulab._multi_tensor import Tensors, _multi, _sqrt, _sub_scaled_ratio
+from regulab._multi_tensor import Tensors, _in_place, _multi, _sqrt, _sub_scaled_ratio
 from regulab._registry import Registry
 from regulab._validation import check_float
 
@@ -144,18 +144,22 @@ class Optimizer:
     def _slot_init(self, slot: str) -> float:
         return 0.0
 
-    def update(self, params: Tensors, grads: Tensors, state: dict) -> tuple[Tensors, dict]:
-        """One update: returns (new_params, new_state); the inputs are left unchanged."""
+    def update(self, params: Tensors, grads: Tensors, state: dict, in_place: bool = False) -> tuple[Tensors, dict]:
+        """One update: returns (new_params, new_state); the inputs are left unchanged, unless
+        ``in_place`` (built-in optimizers only), which overwrites ``params`` and the slots of
+        ``state`` with their new values and returns them."""
         t = state["t"] + 1
         lr = state["lr"]
+        ops = _in_place if in_place else _multi
         if self.weight_decay:
-            params = _multi.mul(params, 1.0 - lr * self.weight_decay)
-        new_params, slots = self._update(params, grads, state, lr, t)
+            params = ops.mul_(params, 1.0 - lr * self.weight_decay)
+        new_params, slots = self._update(params, grads, state, lr, t, ops) if in_place else \
+            self._update(params, grads, state, lr, t)
         # tuples throughout, so a compiled step sees the same container types on every call
         new_state = {"lr": lr, "t": t, **{k: tuple(v) for k, v in slots.items()}}
         return new_params, new_state
 
-    def _update(self, params, grads, state, lr, t) -> tuple[Tensors, dict]:
+    def _update(self, params, grads, state, lr, t, ops=_multi) -> tuple[Tensors, dict]:
         raise TypeError(f"{type(self).__name__} does not define `_update`; subclass one of "
                         f"SGD, Adam, AdamW, RMSprop or Adagrad, or define it.")
 
@@ -188,19 +192,21 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
         self._slots = ("velocity",) if self.momentum > 0 else ()
 
-    def _update(self, params, grads, state, lr, t):
+    # ``ops``: ``_multi`` (a pure function of its inputs) or ``_in_place``; ``x_`` names update
+    # weights and slots, or fresh intermediates, never the gradients
+    def _update(self, params, grads, state, lr, t, ops=_multi):
         if not self.momentum:
             if isinstance(lr, torch.Tensor):
-                return _multi.sub(params, _multi.mul(grads, lr)), {}
-            return _multi.add(params, grads, alpha=-lr), {}
+                return ops.sub_(params, ops.mul(grads, lr)), {}
+            return ops.add_(params, grads, alpha=-lr), {}
         # velocity = momentum * velocity - lr * g
-        scaled = _multi.mul(grads, lr)
-        vel = _multi.sub(_multi.mul(state["velocity"], self.momentum), scaled)
+        scaled = ops.mul(grads, lr)
+        vel = ops.sub_(ops.mul_(state["velocity"], self.momentum), scaled)
         if self.nesterov:
-            step = _multi.sub(_multi.mul(vel, self.momentum), scaled)
+            step = ops.sub_(ops.mul(vel, self.momentum), scaled)
         else:
             step = vel
-        return _multi.add(params, step), {"velocity": vel}
+        return ops.add_(params, step), {"velocity": vel}
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
@@ -227,12 +233,11 @@ class Adam(Optimizer):
     def _alpha(self, lr, t):
         return lr * _sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
 
-    def _update(self, params, grads, state, lr, t):
-        m = _multi.lerp(state["m"], grads, 1 - self.beta_1)
-        v = _multi.addcmul(_multi.mul(state["v"], self.beta_2), grads, grads,
-                                   value=1 - self.beta_2)
-        denom = _multi.add(_multi.sqrt(v), self.epsilon)
-        return _sub_scaled_ratio(params, m, denom, self._alpha(lr, t)), {"m": m, "v": v}
+    def _update(self, params, grads, state, lr, t, ops=_multi):
+        m = ops.lerp_(state["m"], grads, 1 - self.beta_1)
+        v = ops.addcmul_(ops.mul_(state["v"], self.beta_2), grads, grads, value=1 - self.beta_2)
+        denom = ops.add_(ops.sqrt(v), self.epsilon)
+        return _sub_scaled_ratio(params, m, denom, self._alpha(lr, t), ops), {"m": m, "v": v}
 
     def step_size(self, state, index):
         return self._alpha(state["lr"], state["t"]) / (state["v"][index].sqrt() + self.epsilon)
@@ -267,23 +272,23 @@ class RMSprop(Optimizer):
         self._slots = ("velocity",) + (("momentum",) if self.momentum > 0 else ()) + \
             (("average_gradient",) if self.centered else ())
 
-    def _denominator(self, vel, avg):
-        if avg is not None:
-            vel = _multi.sub(vel, _multi.mul(avg, avg))
-        return _multi.sqrt(_multi.add(vel, self.epsilon))
+    def _denominator(self, vel, avg, ops):
+        shifted = ops.add(vel, self.epsilon) if avg is None else \
+            ops.add_(ops.sub(vel, ops.mul(avg, avg)), self.epsilon)
+        return ops.sqrt_(shifted)
 
-    def _update(self, params, grads, state, lr, t):
-        vel = _multi.lerp(state["velocity"], _multi.mul(grads, grads), 1 - self.rho)
+    def _update(self, params, grads, state, lr, t, ops=_multi):
+        vel = ops.lerp_(state["velocity"], ops.mul(grads, grads), 1 - self.rho)
         slots = {"velocity": vel}
         avg = None
         if self.centered:
-            avg = slots["average_gradient"] = _multi.lerp(state["average_gradient"], grads, 1 - self.rho)
-        denom = self._denominator(vel, avg)
+            avg = slots["average_gradient"] = ops.lerp_(state["average_gradient"], grads, 1 - self.rho)
+        denom = self._denominator(vel, avg, ops)
         if self.momentum <= 0:
-            return _sub_scaled_ratio(params, grads, denom, lr), slots
-        inc = _multi.mul(_multi.div(grads, denom), lr)
-        inc = slots["momentum"] = _multi.add(_multi.mul(state["momentum"], self.momentum), inc)
-        return _multi.sub(params, inc), slots
+            return _sub_scaled_ratio(params, grads, denom, lr, ops), slots
+        inc = ops.mul_(ops.div(grads, denom), lr)
+        inc = slots["momentum"] = ops.add_(ops.mul_(state["momentum"], self.momentum), inc)
+        return ops.sub_(params, inc), slots
 
     def step_size(self, state, index):
         vel = state["velocity"][index]
@@ -311,10 +316,10 @@ class Adagrad(Optimizer):
     def _slot_init(self, slot):
         return self.initial_accumulator_value
 
-    def _update(self, params, grads, state, lr, t):
-        acc = _multi.add(state["accumulator"], _multi.mul(grads, grads))
-        denom = _multi.sqrt(_multi.add(acc, self.epsilon))
-        return _sub_scaled_ratio(params, grads, denom, lr), {"accumulator": acc}
+    def _update(self, params, grads, state, lr, t, ops=_multi):
+        acc = ops.add_(state["accumulator"], ops.mul(grads, grads))
+        denom = ops.sqrt_(ops.add(acc, self.epsilon))
+        return _sub_scaled_ratio(params, grads, denom, lr, ops), {"accumulator": acc}
 
     def step_size(self, state, index):
         return state["lr"] / torch.sqrt(state["accumulator"][index] + self.epsilon)

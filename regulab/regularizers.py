@@ -47,6 +47,18 @@ class Regularizer:
         """The part of the penalty that is differentiated (all of it unless proximal)."""
         return self(w, **factors)
 
+    def per_variant(self, w: torch.Tensor, **factors) -> torch.Tensor:
+        """The penalty of each of V stacked variants, ``(V,)``: ``w`` is ``(V, *shape)`` and each
+        factor ``(V,)`` (what a stacked step reports). This maps ``__call__`` over the
+        variants; the built-in regularizers sum each variant's row directly.
+
+        >>> import torch
+        >>> L2(0.5).per_variant(torch.tensor([[1.0, 1.0], [2.0, 0.0]]), l2=torch.tensor([1.0, 0.1]))
+        tensor([2.0000, 0.4000])
+        """
+        names = list(factors)
+        return torch.func.vmap(lambda wv, *f: self(wv, **dict(zip(names, f))))(w, *factors.values())
+
     def add_gradient(self, grad: torch.Tensor, w: torch.Tensor, **factors) -> torch.Tensor | None:
         """``grad`` plus the gradient of :meth:`gradient_penalty` at ``w`` in closed form, or None
         when the regularizer has no closed form (the step then differentiates the penalty).
@@ -94,6 +106,9 @@ class L1(Regularizer):
     def __call__(self, w, l1=None):
         return (self.l1 if l1 is None else l1) * w.abs().sum()
 
+    def per_variant(self, w, l1=None):
+        return (self.l1 if l1 is None else l1) * w.abs().flatten(1).sum(1)
+
     def hyper_parameters(self):
         return {"l1": self.l1}
 
@@ -124,6 +139,9 @@ class L2(Regularizer):
     def __call__(self, w, l2=None):
         return (self.l2 if l2 is None else l2) * w.square().sum()
 
+    def per_variant(self, w, l2=None):
+        return (self.l2 if l2 is None else l2) * w.square().flatten(1).sum(1)
+
     def hyper_parameters(self):
         return {"l2": self.l2}
 
@@ -153,6 +171,12 @@ class L1L2(Regularizer):
         l1 = self.l1 if l1 is None else l1
         l2 = self.l2 if l2 is None else l2
         return l1 * w.abs().sum() + l2 * w.square().sum()
+
+    def per_variant(self, w, l1=None, l2=None):
+        l1 = self.l1 if l1 is None else l1
+        l2 = self.l2 if l2 is None else l2
+        rows = w.flatten(1)
+        return l1 * rows.abs().sum(1) + l2 * rows.square().sum(1)
 
     def hyper_parameters(self):
         return {"l1": self.l1, "l2": self.l2}

@@ -67,6 +67,10 @@ class Layer:
     hyper_parameters: tuple[str, ...] = ()
     #: added to a model by ``lab.study`` (its random stream then leaves the model's own layers' alone)
     _added_layer = False
+    #: ``call`` also runs in a ``VariantContext`` (V stacked variants at once, every tensor with a
+    #: leading variant axis). Read from the class itself, never inherited: a subclass may change
+    #: what ``call`` does. See ``stacks``.
+    stacks_variants = False
 
     def __init__(self, name: str | None = None, trainable: bool = True, input_shape=None,
                  input_dim: int | None = None, dtype=None, **kwargs):
@@ -301,6 +305,12 @@ class Layer:
     def call(self, x: torch.Tensor, ctx: CallContext) -> torch.Tensor:
         """The layer's forward pass as a pure function of ``x`` and ``ctx``."""
         return x
+
+    def stacks(self) -> bool:
+        """Whether this layer, as configured, runs in a ``VariantContext``: the stacked step then
+        runs V variants of a model as one batch of batched operations; a model with any layer
+        that does not is mapped over its variants with ``vmap`` instead."""
+        return type(self).__dict__.get("stacks_variants", False)
 
     def forward(self, x, ctx: CallContext):
         """What a model runs for this layer (models override it; layers compute ``call``)."""

@@ -56,6 +56,9 @@ class CallContext:
     __slots__ = ("values", "paths", "streams", "training", "stochastic", "key", "updates", "penalties",
                  "checked_inputs", "hyper_values", "hyper_paths", "_draws")
 
+    #: the number of variants stacked on every tensor's leading axis (``VariantContext``), else None
+    variants = None
+
     def __init__(self, values: Mapping[str, torch.Tensor], paths: Mapping, streams: Mapping | None = None,
                  training: bool = False, key=0, stochastic: bool | None = None, checked_inputs=frozenset(),
                  hyper_values: Mapping | None = None, hyper_paths: Mapping | None = None):
@@ -72,9 +75,11 @@ class CallContext:
         self.hyper_paths = hyper_paths
         self._draws: dict = {}
 
-    def hyper(self, layer, name: str):
+    def hyper(self, layer, name: str, like=None):
         """The value of ``layer``'s hyper-parameter ``name`` in this pass: the training state's
-        (a Python number eagerly, a tensor in compiled and stacked steps), else the attribute."""
+        (a Python number eagerly, a tensor in compiled and stacked steps), else the attribute.
+        ``like``: the tensor it will be broadcast against (``VariantContext`` shapes its values
+        for it)."""
         if self.hyper_paths:
             path = self.hyper_paths.get((layer, name))
             if path is not None:
@@ -129,6 +134,41 @@ class CallContext:
 
     def normal(self, shape, stream: int, device) -> torch.Tensor:
         return _random.normal(_random.fold_in(self.key, stream), shape, device)
+
+
+class VariantContext(CallContext):
+    """One pass of V stacked variants of a model at once, without mapping: every weight is
+    ``(V, *shape)``, every input ``(V, B, ...)``, the key ``(V,)`` and every hyper-parameter
+    ``(V,)``. Only layers whose ``stacks()`` is true run in it; they read ``variants`` to treat
+    the leading axis as the variants' (Dense multiplies batch by batch) and pass ``like=`` to
+    ``hyper``. Each variant's slice of the result is what its own ``CallContext`` gives, random
+    draws included: row ``v`` of a draw is the one key ``v`` alone makes.
+
+    >>> import torch
+    >>> ctx = VariantContext({}, {}, training=True, key=torch.tensor([7, 8]), variants=2)
+    >>> one = CallContext({}, {}, training=True, key=torch.tensor(8))
+    >>> bool((ctx.uniform((2, 3, 4), 5, None)[1] == one.uniform((3, 4), 5, None)).all())
+    True
+    """
+
+    __slots__ = ("variants",)
+
+    def __init__(self, *args, variants: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.variants = variants
+
+    def hyper(self, layer, name: str, like=None):
+        value = super().hyper(layer, name)
+        if like is not None and isinstance(value, torch.Tensor) and value.dim() == 1:
+            return value.reshape(-1, *([1] * (like.dim() - 1)))
+        return value
+
+    # ``shape`` includes the variant axis: each variant draws its own ``shape[1:]``
+    def uniform(self, shape, stream: int, device) -> torch.Tensor:
+        return _random.uniform(_random.fold_in(self.key, stream), tuple(shape)[1:], device)
+
+    def normal(self, shape, stream: int, device) -> torch.Tensor:
+        return _random.normal(_random.fold_in(self.key, stream), tuple(shape)[1:], device)
 
 
 _active = threading.local()

@@ -24,6 +24,8 @@ class InputLayer(Layer):
             which passes through unchanged.
     """
 
+    stacks_variants = True  # passes its input through
+
     def __init__(self, shape=None, batch_size=None, dtype=None, name: str | None = None, input_shape=None,
                  **kwargs):
         shape = shape if shape is not None else input_shape
@@ -139,12 +141,34 @@ class Dense(Layer):
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], self.units)
 
+    stacks_variants = True
+
+    def stacks(self) -> bool:
+        # the activity penalty divides by the batch size: the leading axis would be the variants'
+        return super().stacks() and self.activity_regularizer is None
+
     def pre_activation(self, x: torch.Tensor, ctx: CallContext) -> torch.Tensor:
+        if ctx.variants is not None:
+            return self._stacked_pre_activation(x, ctx)
         if self.use_bias:
             if x.dim() == 2:
                 return torch.addmm(ctx[self.bias], x, ctx[self.kernel])
             return torch.matmul(x, ctx[self.kernel]) + ctx[self.bias]
         return torch.matmul(x, ctx[self.kernel])
+
+    def _stacked_pre_activation(self, x, ctx):
+        """``x`` ``(V, B, ..., in)``, each variant times its own kernel ``(V, in, units)``."""
+        kernel = ctx[self.kernel]
+        if x.dim() == 3:
+            if self.use_bias:
+                return torch.baddbmm(ctx[self.bias].unsqueeze(1), x, kernel)
+            return torch.bmm(x, kernel)
+        lead = [1] * (x.dim() - 3)  # the axes between the batch and the features
+        out = torch.matmul(x, kernel.reshape(kernel.shape[0], *lead, *kernel.shape[1:]))
+        if self.use_bias:
+            bias = ctx[self.bias]
+            out = out + bias.reshape(bias.shape[0], 1, *lead, bias.shape[-1])
+        return out
 
     def call(self, x, ctx):
         return activated_output(self, x, ctx)
@@ -175,6 +199,7 @@ class Activation(Layer):
     """
 
     supports_masking = True
+    stacks_variants = True  # activations act elementwise or on the last axis
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
@@ -198,8 +223,11 @@ class Flatten(Layer):
             return (None,)
         return (math.prod(input_shape),)
 
+    stacks_variants = True
+
     def call(self, x, ctx):
-        return x.reshape(x.shape[0], -1)
+        lead = 1 if ctx.variants is None else 2  # the batch axis, after the variants' if stacked
+        return x.reshape(*x.shape[:lead], -1)
 
 
 class Reshape(Layer):
@@ -237,8 +265,11 @@ class Reshape(Layer):
                              f"({total_in} values per sample) to {(None, *self.target_shape)}.")
         return tuple(total_in // known if d == -1 else d for d in self.target_shape)
 
+    stacks_variants = True
+
     def call(self, x, ctx):
-        return x.reshape(x.shape[0], *self.target_shape)
+        lead = 1 if ctx.variants is None else 2
+        return x.reshape(*x.shape[:lead], *self.target_shape)
 
     def get_config(self):
         return {**super().get_config(), "target_shape": list(self.target_shape)}

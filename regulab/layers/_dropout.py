@@ -123,11 +123,16 @@ class Dropout(_RandomLayer):
         self.rate = check_rate(rate, where)
         self.noise_shape = check_noise_shape(noise_shape, where)
 
+    stacks_variants = True
+
+    def stacks(self) -> bool:
+        return super().stacks() and self.noise_shape is None
+
     def _mask_shape(self, x):
         return mask_shape(self, self.noise_shape, x)
 
     def call(self, x, ctx):
-        rate = ctx.hyper(self, "rate")
+        rate = ctx.hyper(self, "rate", like=x)
         if not ctx.stochastic or is_zero(rate):
             return x
         keep = ctx.uniform(self._mask_shape(x), self.stream(ctx), x.device) >= rate

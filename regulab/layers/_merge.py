@@ -57,6 +57,9 @@ class _Elementwise(_Merge):
                     out[i] = max(a, b)
         return tuple(out)
 
+    def stacks(self) -> bool:
+        return True  # elementwise, with broadcasting between inputs of one rank
+
     def _op(self, a, b):
         raise TypeError(f"{type(self).__name__} does not define `_op`.")
 
@@ -149,6 +152,9 @@ class Concatenate(_Merge):
     def _error(self, shapes) -> str:
         return (f"A `Concatenate` layer ('{self.name}') requires inputs with matching shapes except for the "
                 f"concatenation axis (axis={self.axis}). Received: input shapes {[(None, *s) for s in shapes]}")
+
+    def stacks(self) -> bool:
+        return self.axis < 0  # counted from the end, the axis is the same with the variants' in front
 
     def call(self, inputs, ctx):
         return torch.cat(list(inputs), dim=self.axis)

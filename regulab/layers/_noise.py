@@ -21,8 +21,10 @@ class GaussianNoise(_RandomLayer):
         super().__init__(seed=seed, **kwargs)
         self.stddev = check_float("stddev", stddev, low=0.0, where="GaussianNoise")
 
+    stacks_variants = True
+
     def call(self, x, ctx):
-        stddev = ctx.hyper(self, "stddev")
+        stddev = ctx.hyper(self, "stddev", like=x)
         if not ctx.stochastic or is_zero(stddev):
             return x
         return x + stddev * ctx.normal(tuple(x.shape), self.stream(ctx), x.device)
@@ -47,8 +49,10 @@ class GaussianDropout(_RandomLayer):
         super().__init__(seed=seed, **kwargs)
         self.rate = check_rate(rate, "GaussianDropout")
 
+    stacks_variants = True
+
     def call(self, x, ctx):
-        rate = ctx.hyper(self, "rate")
+        rate = ctx.hyper(self, "rate", like=x)
         if not ctx.stochastic or is_zero(rate):
             return x
         std = (rate / (1.0 - rate)) ** 0.5
@@ -82,8 +86,13 @@ class AlphaDropout(_RandomLayer):
         self.rate = check_rate(rate, "AlphaDropout")
         self.noise_shape = check_noise_shape(noise_shape, "AlphaDropout")
 
+    stacks_variants = True
+
+    def stacks(self) -> bool:
+        return super().stacks() and self.noise_shape is None
+
     def call(self, x, ctx):
-        rate = ctx.hyper(self, "rate")
+        rate = ctx.hyper(self, "rate", like=x)
         if not ctx.stochastic or is_zero(rate):
             return x
         alpha_p = -_ALPHA * _SCALE

@@ -180,6 +180,9 @@ class Functional(Model):
         outputs = [slot[id(t)] for t in self._graph_outputs]
         return plan, [slot[id(t)] for t in self._graph_inputs], outputs, len(slot)
 
+    def stacks(self) -> bool:
+        return not self._follows_masks and all(layer.stacks() for layer in self._sublayers)
+
     def forward(self, x, ctx, logits=False):
         if self._follows_masks:
             return self._forward_masked(x, ctx, logits, None)[0]

@@ -151,6 +151,9 @@ class Sequential(Model):
                 f"Input 0 of layer '{self._layers[0].name}' is incompatible with the layer: expected shape "
                 f"{(None, *expected)}, but received input with shape {(None, *shape)}.")
 
+    def stacks(self) -> bool:
+        return not self._follows_masks and all(layer.stacks() for layer in self._sublayers)
+
     def forward(self, x, ctx, logits=False):
         last = len(self._layers) - 1
         if self._follows_masks:

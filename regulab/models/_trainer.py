@@ -118,6 +118,7 @@ class Trainer:
                               single=len(self.output_names) == 1, n_outputs=len(self.output_names))
         spec.has_activity = any(getattr(layer, "activity_regularizer", None) is not None
                                 for layer in self._flatten_layers())
+        spec.stacks = self.stacks()
         return spec
 
     # -- data

@@ -25,9 +25,13 @@ from regulab.training._captured import StaticStep
 from regulab.training._compiled import StateLayout, compile_step, make_functional_step, make_inplace_multi_step
 from regulab.training._engine import _python_scalars
 from regulab.training._epoch_logs import EVAL_BATCH, epoch_logs
+from regulab.training._stacked_forward import evaluates_natively, variant_pass
 from regulab.training._stacked_step import make_batched_step, supports_batched_step
 from regulab.training._state import TrainState, flatten_state, merge, split, unflatten_state
 from regulab.training._step import make_eval_step, penalty_value
+
+
+_KEY_BLOCK = 256
 
 
 def stack_states(states: list[TrainState], template: TrainState) -> TrainState:
@@ -36,11 +40,6 @@ def stack_states(states: list[TrainState], template: TrainState) -> TrainState:
     differ by their layers' names)."""
     flats = [flatten_state(s) for s in states]
     return unflatten_state(template, [torch.stack([f[i] for f in flats]) for i in range(len(flats[0]))])
-
-
-def unstack_state(stacked: TrainState, template: TrainState, row: int) -> TrainState:
-    """Variant ``row`` of ``stacked`` as its own state (copies: the stack keeps training)."""
-    return unflatten_state(template, [t[row].clone() for t in flatten_state(stacked)])
 
 
 class StackedEngine:
@@ -57,14 +56,20 @@ class StackedEngine:
         self.mapped_step = torch.func.vmap(make_functional_step(self.spec),
                                            in_dims=(0, (0, 0, 0 if weighted else None), 0), out_dims=(0, 0))
         # eagerly, only the forward pass is mapped where the update is known to be elementwise
-        self.step = (make_batched_step(self.spec, weighted) if supports_batched_step(self.spec)
-                     else self.mapped_step)
+        if supports_batched_step(self.spec):
+            self.step = make_batched_step(self.spec, weighted)
+        else:
+            self.step = lambda state, batch, keys, zero: self.mapped_step(state, batch, keys)
+        self._zero_hyper = frozenset()  # hyper-parameters 0 in every variant of the stack
         self.rows = list(range(len(models)))  # the variants in the stack, in order
         self.written = set(self.rows)  # the rows whose results go back to their models
         self.active_rows = list(self.rows)  # the rows of this epoch's members, in their order
         self._held: TrainState | None = None
         self._templates: dict[int, TrainState] = {}
-        self.step_t = torch.zeros((), dtype=torch.int64, device=self.device)  # on the device: no syncs
+        # steps taken, on the host and (for the compiled step, which counts them itself) on the device
+        self._t = 0
+        self.step_t = torch.zeros((), dtype=torch.int64, device=self.device)
+        self._keys_block = None  # (first step, rows, (steps, V) keys): the eager steps' keys, a block at once
         self.compile_seconds = None
         self.compiled = None
         self.mode = "eager"
@@ -106,15 +111,26 @@ class StackedEngine:
                 self._templates[0] = split(self.specs[0].structure, self.models[0].optimizer, scalar_tensors=True,
                                               mix=self.specs[0].batch_mix)
             self._held = stack_states(own, self._templates[0])
+            self._zero_hyper = self._zeros()
         return self._held
+
+    def _zeros(self) -> frozenset:
+        """The paths of the hyper-parameters that are 0 in every variant of the stack (a rate a
+        study gives some variants, a label smoothing none uses): the step treats them as the
+        number 0, so the layers and losses skip them as a single model's eager step does."""
+        lead = [key for key, _, _ in self.spec.structure.hyper]
+        values = [list(self.specs[r].structure.hyper_values().values()) for r in self.rows]
+        return frozenset(key for i, key in enumerate(lead) if all(float(v[i]) == 0 for v in values))
 
     def sync(self) -> None:
         """Write each variant still training into its model and optimizer."""
         if self._held is None:
             return
+        # one copy of each stacked tensor, each variant taking its row of it as a view
+        rows = [t.clone().unbind(0) for t in flatten_state(self._held)]
         for j, r in enumerate(self.rows):
             if r in self.written:
-                merge(self.specs[r].structure, unstack_state(self._held, self._templates[r], j),
+                merge(self.specs[r].structure, unflatten_state(self._templates[r], [t[j] for t in rows]),
                       self.models[r].optimizer)
         self._held = None
 
@@ -155,11 +171,23 @@ class StackedEngine:
         if stacked:
             state, self.step_t, stats = self.compiled(state, self.step_t, xs, ys, ws, self.seeds)
             self._held = state
+            self._t += (xs[0] if isinstance(xs, tuple) else xs).shape[0]
             return stats  # valid until the next call: the loop adds it to its sum at once
-        seeds = self.seeds if len(self.rows) == len(self.models) else self.seeds[self.rows]
-        self._held, stats = self.step(state, (xs, ys, ws), _random.fold_in(seeds, self.step_t))
-        self.step_t = self.step_t + 1
+        self._held, stats = self.step(state, (xs, ys, ws), self._keys(self._t), self._zero_hyper)
+        self._t += 1
+        if self.compiled is not None:
+            self.step_t = self.step_t + 1
         return stats
+
+    def _keys(self, t: int) -> torch.Tensor:
+        """Each stacked variant's random key for step ``t``, ``fold_in(seed, t)``: computed for a
+        block of steps at once, as the hash is a dozen small operations."""
+        block = self._keys_block
+        if block is None or block[1] != self.rows or not 0 <= t - block[0] < block[2].shape[0]:
+            seeds = self.seeds if len(self.rows) == len(self.models) else self.seeds[self.rows]
+            steps = torch.arange(t, t + _KEY_BLOCK, dtype=torch.int64, device=self.device)
+            block = self._keys_block = (t, list(self.rows), _random.fold_in(seeds, steps.unsqueeze(1)))
+        return block[2][t - block[0]]
 
     def epoch_logs(self, acc: torch.Tensor, seen: int) -> list[dict]:
         totals = acc.tolist()
@@ -173,10 +201,11 @@ class StackedEngine:
     @property
     def steps_done(self) -> int:
         """Steps taken by the stack (each variant's random key is a function of its seed and this)."""
-        return int(self.step_t)
+        return self._t
 
     @steps_done.setter
     def steps_done(self, value: int) -> None:
+        self._t = int(value)
         self.step_t = torch.tensor(int(value), dtype=torch.int64, device=self.device)
 
     def drop(self) -> None:
@@ -187,6 +216,24 @@ class StackedEngine:
         self.sync()
         for m in self.models:
             _python_scalars(m.optimizer)
+
+
+def _native_eval_step(spec, v: int):
+    """``step(params, buffers, x, y, w, hyper) -> (V, n_stats)`` like the mapped eval step, with
+    every variant's weights applied to the same batch in one ``variant_pass``."""
+    paths = spec.structure.trainable_paths
+
+    def spread(t):
+        if t is None:
+            return None
+        return tuple(spread(a) for a in t) if isinstance(t, tuple) else t.expand(v, *t.shape)
+
+    def step(params, buffers, x, y, w, hyper):
+        with torch.no_grad():
+            return variant_pass(spec, [params[p] for p in paths], buffers, spread(x), spread(y), spread(w),
+                                None, hyper or {}, training=False)[1]
+
+    return step
 
 
 def evaluate_stacked(specs, x, y, w, prefix: str = "", batch_size: int = EVAL_BATCH) -> list[dict]:
@@ -203,9 +250,12 @@ def evaluate_stacked(specs, x, y, w, prefix: str = "", batch_size: int = EVAL_BA
     hyper = {path: torch.stack([torch.as_tensor(float(getattr(s.heads[i].loss, attr)), device=device)
                                 for s in specs])
              for i, head in enumerate(lead.heads) for attr, path in head.hyper.items()}
-    step = torch.func.vmap(make_eval_step(lead), in_dims=(0, 0, None, None, None, 0 if hyper else None))
     acc = torch.zeros(len(specs), lead.n_stats, device=device)
     n = (x[0] if isinstance(x, tuple) else x).shape[0]
+    if evaluates_natively(lead):
+        step = _native_eval_step(lead, len(specs))
+    else:
+        step = torch.func.vmap(make_eval_step(lead), in_dims=(0, 0, None, None, None, 0 if hyper else None))
     for i in range(0, n, batch_size):
         sl = slice(i, i + batch_size)
         acc += step(params, buffers, take(x, sl), take(y, sl), take(w, sl), hyper or None)

@@ -23,6 +23,7 @@ import math
 import torch
 
 from regulab import optimizers
+from regulab.training._stacked_forward import runs_natively, variant_pass
 from regulab.training._state import OPTIMIZER, LEARNING_RATE, TrainState
 from regulab.training._step import (Constants, StepSpec, _new_buffers, _new_state, _objective, _step_stats,
                                     split_penalties)
@@ -97,11 +98,14 @@ def make_batched_step(spec: StepSpec, weighted: bool):
         return objective, stats, updates
 
     mapped = torch.func.vmap(forward)
+    native = runs_natively(spec)  # no mapping at all: every layer runs on the stacked tensors
     buffer_paths: list = []
     hyper_paths: list = []
 
-    def step(state: TrainState, batch, keys):
+    def step(state: TrainState, batch, keys, zero=frozenset()):
+        """``zero``: hyper-parameter paths 0 in every variant, passed on as the number 0."""
         x, y, w = batch
+        hyper = state.hyper if not zero else {k: 0.0 if k in zero else v for k, v in state.hyper.items()}
         entry = state.opt[OPTIMIZER]
         if not packings:
             buffer_paths.extend(state.buffers)
@@ -115,12 +119,15 @@ def make_batched_step(spec: StepSpec, weighted: bool):
         # one leaf per weight: a leaf sliced into views would cost a full-size zero gradient per view
         leaves = [p.detach().requires_grad_() for p in params]
         with torch.enable_grad():
-            args = [*leaves, *state.buffers.values(), *state.hyper.values(), x, y, keys]
-            objective, stats, updates = mapped(*args, *([w] if w is not None else []))
+            if native:
+                objective, stats, updates = variant_pass(spec, leaves, state.buffers, x, y, w, keys, hyper)
+            else:
+                args = [*leaves, *state.buffers.values(), *state.hyper.values(), x, y, keys]
+                objective, stats, updates = mapped(*args, *([w] if w is not None else []))
             grads = torch.autograd.grad(objective.sum(), leaves, **unused) if leaves else ()
         grad = torch.cat([g.reshape(g.shape[0], -1) for g in grads], dim=1)
         with torch.no_grad():
-            new_params, new_opt = _packed_update(spec, closed_form, optimizer, packings, state, flat, grad)
+            new_params, new_opt = _packed_update(spec, closed_form, optimizer, packings, state, hyper, flat, grad)
             buffers = _new_buffers(state.buffers, updates)
             new_state = _new_state(spec, state, new_params, buffers, new_opt)
         return new_state, stats
@@ -128,14 +135,14 @@ def make_batched_step(spec: StepSpec, weighted: bool):
     return step
 
 
-def _packed_update(spec: StepSpec, closed_form, optimizer, packings: dict, state: TrainState,
+def _packed_update(spec: StepSpec, closed_form, optimizer, packings: dict, state: TrainState, hyper: dict,
                    flat: torch.Tensor, grad: torch.Tensor):
     """(new weights by position, new optimizer state) from the packed weights and gradient:
     closed-form penalty gradients, the optimizer's update and proximal L1, as ``_step`` applies
     them to one model, with every hyper-parameter shaped ``(V, 1)``."""
     n = flat.shape[0]
     weights = packings["params"]
-    hyper = {k: v.reshape(n, 1) for k, v in state.hyper.items()}
+    hyper = {k: v.reshape(n, 1) if isinstance(v, torch.Tensor) else v for k, v in hyper.items()}
     for i, reg in closed_form:  # the gradient is this step's own: written in place
         g = weights.columns(grad, i)
         g.copy_(reg.add_gradient(g, weights.columns(flat, i), **spec.factors(i, hyper)))
@@ -144,7 +151,10 @@ def _packed_update(spec: StepSpec, closed_form, optimizer, packings: dict, state
     view = {"lr": hyper[LEARNING_RATE], "t": entry["iterations"].reshape(n, 1)}
     for slot, values in entry["slots"].items():
         view[slot] = [packings[slot].pack([values[p] for p in paths])]
-    (new_flat,), new_opt = optimizer.update([flat], [grad], view)
+    # in place: the packed weights and slots are the stack's own (``StackedEngine`` copies
+    # them out to the models and in again), and an update that allocates nothing is about
+    # twice as fast on them
+    (new_flat,), new_opt = optimizer.update([flat], [grad], view, in_place=True)
     for i, lam_path in spec.proximal:
         # soft-thresholding with each weight's own step size (see _step._updated_weights)
         p = weights.columns(new_flat, i)

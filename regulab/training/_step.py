@@ -79,6 +79,8 @@ class StepSpec:
     #: some layer penalizes its output (activity regularization)
     has_activity: bool = False
     n_outputs: int = 1
+    #: every layer of the model runs with stacked variants on a leading axis (``Layer.stacks``)
+    stacks: bool = False
 
     def __post_init__(self):
         paths = self.structure.trainable_paths
