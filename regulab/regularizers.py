@@ -66,6 +66,11 @@ class Regularizer:
         Factors are Python numbers here (eager steps)."""
         return None
 
+    def add_gradient_(self, grad: torch.Tensor, w: torch.Tensor, **factors) -> None:
+        """``add_gradient`` written into ``grad`` (the stacked step's packed gradient, whose
+        factors are ``(V, 1)`` tensors); the built-in penalties add in place, without a copy."""
+        grad.copy_(self.add_gradient(grad, w, **factors))
+
     def get_config(self) -> dict:
         raise NotImplementedError  # abstract
 
@@ -78,6 +83,14 @@ class Regularizer:
 
     def __hash__(self) -> int:
         return hash((type(self).__name__, tuple(sorted(self.get_config().items()))))
+
+
+def _add_scaled_(grad: torch.Tensor, term: torch.Tensor, factor) -> None:
+    """``grad += factor * term`` in place."""
+    if isinstance(factor, torch.Tensor):
+        grad.addcmul_(term, factor)
+    else:
+        grad.add_(term, alpha=factor)
 
 
 def _add_scaled(grad: torch.Tensor, term: torch.Tensor, factor) -> torch.Tensor:
@@ -119,6 +132,10 @@ class L1(Regularizer):
         # the subgradient at 0 is taken as 0 (torch.sign(0) == 0)
         return grad if self.proximal else _add_scaled(grad, torch.sign(w), self.l1 if l1 is None else l1)
 
+    def add_gradient_(self, grad, w, l1=None):
+        if not self.proximal:
+            _add_scaled_(grad, torch.sign(w), self.l1 if l1 is None else l1)
+
     def get_config(self):
         return {"l1": self.l1, "proximal": self.proximal}
 
@@ -147,6 +164,9 @@ class L2(Regularizer):
 
     def add_gradient(self, grad, w, l2=None):
         return _add_scaled(grad, w, 2.0 * (self.l2 if l2 is None else l2))
+
+    def add_gradient_(self, grad, w, l2=None):
+        _add_scaled_(grad, w, 2.0 * (self.l2 if l2 is None else l2))
 
     def get_config(self):
         return {"l2": self.l2}
@@ -191,6 +211,11 @@ class L1L2(Regularizer):
     def add_gradient(self, grad, w, l1=None, l2=None):
         g = _add_scaled(grad, w, 2.0 * (self.l2 if l2 is None else l2))
         return g if self.proximal else _add_scaled(g, torch.sign(w), self.l1 if l1 is None else l1)
+
+    def add_gradient_(self, grad, w, l1=None, l2=None):
+        _add_scaled_(grad, w, 2.0 * (self.l2 if l2 is None else l2))
+        if not self.proximal:
+            _add_scaled_(grad, torch.sign(w), self.l1 if l1 is None else l1)
 
     def get_config(self):
         return {"l1": self.l1, "l2": self.l2, "proximal": self.proximal}

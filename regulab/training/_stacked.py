@@ -25,10 +25,10 @@ from regulab.training._captured import StaticStep
 from regulab.training._compiled import StateLayout, compile_step, make_functional_step, make_inplace_multi_step
 from regulab.training._engine import _python_scalars
 from regulab.training._epoch_logs import EVAL_BATCH, epoch_logs
-from regulab.training._stacked_forward import evaluates_natively, variant_pass
+from regulab.training._stacked_forward import evaluates_natively, variant_pass, weight_penalties
 from regulab.training._stacked_step import make_batched_step, supports_batched_step
-from regulab.training._state import TrainState, flatten_state, merge, split, unflatten_state
-from regulab.training._step import make_eval_step, penalty_value
+from regulab.training._state import OPTIMIZER, TrainState, flatten_state, merge, split, unflatten_state
+from regulab.training._step import make_eval_step
 
 
 _KEY_BLOCK = 256
@@ -59,8 +59,9 @@ class StackedEngine:
         if supports_batched_step(self.spec):
             self.step = make_batched_step(self.spec, weighted)
         else:
-            self.step = lambda state, batch, keys, zero: self.mapped_step(state, batch, keys)
-        self._zero_hyper = frozenset()  # hyper-parameters 0 in every variant of the stack
+            self.step = lambda state, batch, keys, constants, iterations: self.mapped_step(state, batch, keys)
+        self._constants: dict = {}  # see _read_constants
+        self._iterations = None
         self.rows = list(range(len(models)))  # the variants in the stack, in order
         self.written = set(self.rows)  # the rows whose results go back to their models
         self.active_rows = list(self.rows)  # the rows of this epoch's members, in their order
@@ -111,16 +112,22 @@ class StackedEngine:
                 self._templates[0] = split(self.specs[0].structure, self.models[0].optimizer, scalar_tensors=True,
                                               mix=self.specs[0].batch_mix)
             self._held = stack_states(own, self._templates[0])
-            self._zero_hyper = self._zeros()
+            self._read_constants()
         return self._held
 
-    def _zeros(self) -> frozenset:
-        """The paths of the hyper-parameters that are 0 in every variant of the stack (a rate a
-        study gives some variants, a label smoothing none uses): the step treats them as the
-        number 0, so the layers and losses skip them as a single model's eager step does."""
-        lead = [key for key, _, _ in self.spec.structure.hyper]
-        values = [list(self.specs[r].structure.hyper_values().values()) for r in self.rows]
-        return frozenset(key for i, key in enumerate(lead) if all(float(v[i]) == 0 for v in values))
+    def _read_constants(self) -> None:
+        """Note the hyper-parameters with one value in every variant of the stack (the learning
+        rate a study does not vary, a rate or label smoothing no variant uses: 0), and the step
+        count if every variant's optimizer is at the same one. The step takes them as numbers,
+        as a single model's eager step does: layers and losses skip what is 0, and the optimizer
+        fuses its scaled update."""
+        held = self._held
+        keys = list(held.hyper)
+        table = torch.stack([held.hyper[k].reshape(-1).float() for k in keys]).tolist() if keys else []
+        self._constants = {k: row[0] for k, row in zip(keys, table) if all(x == row[0] for x in row)}
+        counts = held.opt[OPTIMIZER]["iterations"].reshape(-1).tolist() if OPTIMIZER in held.opt else []
+        uniform = counts and all(c == counts[0] for c in counts)
+        self._iterations = (int(counts[0]), self._t) if uniform else None
 
     def sync(self) -> None:
         """Write each variant still training into its model and optimizer."""
@@ -173,7 +180,8 @@ class StackedEngine:
             self._held = state
             self._t += (xs[0] if isinstance(xs, tuple) else xs).shape[0]
             return stats  # valid until the next call: the loop adds it to its sum at once
-        self._held, stats = self.step(state, (xs, ys, ws), self._keys(self._t), self._zero_hyper)
+        its = None if self._iterations is None else self._iterations[0] + self._t - self._iterations[1]
+        self._held, stats = self.step(state, (xs, ys, ws), self._keys(self._t), self._constants, its)
         self._t += 1
         if self.compiled is not None:
             self.step_t = self.step_t + 1
@@ -246,23 +254,30 @@ def evaluate_stacked(specs, x, y, w, prefix: str = "", batch_size: int = EVAL_BA
     buffers = {p: torch.stack([s.buffers[i][1].value for s in structures])
                for i, p in enumerate(lead.structure.buffer_paths)}
     device = (x[0] if isinstance(x, tuple) else x).device
-    # each variant's own loss hyper-parameters (label smoothing), by position as the state is stacked
-    hyper = {path: torch.stack([torch.as_tensor(float(getattr(s.heads[i].loss, attr)), device=device)
-                                for s in specs])
-             for i, head in enumerate(lead.heads) for attr, path in head.hyper.items()}
+    # each variant's own hyper-parameters by the lead's paths (the state is stacked by position)
+    rows = [list(s.structure.hyper_values().values()) for s in specs]
+    factors = {key: torch.tensor([float(r[i]) for r in rows], device=device)
+               for i, (key, _, _) in enumerate(lead.structure.hyper)}
+    # the losses' (label smoothing)
+    losses = {path: [float(getattr(s.heads[i].loss, attr)) for s in specs]
+              for i, head in enumerate(lead.heads) for attr, path in head.hyper.items()}
+    hyper = {path: torch.tensor(values, device=device) for path, values in losses.items()}
     acc = torch.zeros(len(specs), lead.n_stats, device=device)
     n = (x[0] if isinstance(x, tuple) else x).shape[0]
     if evaluates_natively(lead):
         step = _native_eval_step(lead, len(specs))
+        # a value 0 in every variant as the number: the loss then skips it
+        hyper = {k: 0.0 if not any(losses[k]) else v for k, v in hyper.items()}
     else:
         step = torch.func.vmap(make_eval_step(lead), in_dims=(0, 0, None, None, None, 0 if hyper else None))
     for i in range(0, n, batch_size):
         sl = slice(i, i + batch_size)
         acc += step(params, buffers, take(x, sl), take(y, sl), take(w, sl), hyper or None)
     totals = acc.tolist()
+    with torch.no_grad():
+        penalty = weight_penalties(lead, list(params.values()), buffers, factors)
+    penalties = [0.0] * len(specs) if penalty is None else penalty.tolist()
     logs = []
     for v, s in enumerate(specs):
-        own_params = {p: var.value for p, var in s.structure.trainable}
-        own_buffers = {p: var.value for p, var in s.structure.buffers}
-        logs.append(epoch_logs(s, totals[v], n, prefix=prefix, penalty=penalty_value(s, own_params, own_buffers)))
+        logs.append(epoch_logs(s, totals[v], n, prefix=prefix, penalty=penalties[v]))
     return logs

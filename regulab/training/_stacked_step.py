@@ -102,10 +102,12 @@ def make_batched_step(spec: StepSpec, weighted: bool):
     buffer_paths: list = []
     hyper_paths: list = []
 
-    def step(state: TrainState, batch, keys, zero=frozenset()):
-        """``zero``: hyper-parameter paths 0 in every variant, passed on as the number 0."""
+    def step(state: TrainState, batch, keys, constants=None, iterations=None):
+        """``constants``: ``{hyper path: number}`` for those with one value in every variant,
+        used as that number; ``iterations``: the optimizer's step count, if every variant's is
+        this one."""
         x, y, w = batch
-        hyper = state.hyper if not zero else {k: 0.0 if k in zero else v for k, v in state.hyper.items()}
+        hyper = state.hyper if not constants else {k: constants.get(k, v) for k, v in state.hyper.items()}
         entry = state.opt[OPTIMIZER]
         if not packings:
             buffer_paths.extend(state.buffers)
@@ -127,7 +129,8 @@ def make_batched_step(spec: StepSpec, weighted: bool):
             grads = torch.autograd.grad(objective.sum(), leaves, **unused) if leaves else ()
         grad = torch.cat([g.reshape(g.shape[0], -1) for g in grads], dim=1)
         with torch.no_grad():
-            new_params, new_opt = _packed_update(spec, closed_form, optimizer, packings, state, hyper, flat, grad)
+            new_params, new_opt = _packed_update(spec, closed_form, optimizer, packings, state, hyper, flat, grad,
+                                                 iterations)
             buffers = _new_buffers(state.buffers, updates)
             new_state = _new_state(spec, state, new_params, buffers, new_opt)
         return new_state, stats
@@ -136,7 +139,7 @@ def make_batched_step(spec: StepSpec, weighted: bool):
 
 
 def _packed_update(spec: StepSpec, closed_form, optimizer, packings: dict, state: TrainState, hyper: dict,
-                   flat: torch.Tensor, grad: torch.Tensor):
+                   flat: torch.Tensor, grad: torch.Tensor, iterations: int | None = None):
     """(new weights by position, new optimizer state) from the packed weights and gradient:
     closed-form penalty gradients, the optimizer's update and proximal L1, as ``_step`` applies
     them to one model, with every hyper-parameter shaped ``(V, 1)``."""
@@ -144,11 +147,11 @@ def _packed_update(spec: StepSpec, closed_form, optimizer, packings: dict, state
     weights = packings["params"]
     hyper = {k: v.reshape(n, 1) if isinstance(v, torch.Tensor) else v for k, v in hyper.items()}
     for i, reg in closed_form:  # the gradient is this step's own: written in place
-        g = weights.columns(grad, i)
-        g.copy_(reg.add_gradient(g, weights.columns(flat, i), **spec.factors(i, hyper)))
+        reg.add_gradient_(weights.columns(grad, i), weights.columns(flat, i), **spec.factors(i, hyper))
     entry = state.opt[OPTIMIZER]
     paths = spec.structure.trainable_paths
-    view = {"lr": hyper[LEARNING_RATE], "t": entry["iterations"].reshape(n, 1)}
+    t = entry["iterations"].reshape(n, 1) if iterations is None else iterations
+    view = {"lr": hyper[LEARNING_RATE], "t": t}
     for slot, values in entry["slots"].items():
         view[slot] = [packings[slot].pack([values[p] for p in paths])]
     # in place: the packed weights and slots are the stack's own (``StackedEngine`` copies
@@ -158,7 +161,11 @@ def _packed_update(spec: StepSpec, closed_form, optimizer, packings: dict, state
     for i, lam_path in spec.proximal:
         # soft-thresholding with each weight's own step size (see _step._updated_weights)
         p = weights.columns(new_flat, i)
-        thresh = hyper[lam_path] * weights.columns(optimizer.step_size(new_opt, 0), i)
+        step = optimizer.step_size(new_opt, 0)  # per element, or the learning rate (SGD's)
+        if isinstance(step, torch.Tensor) and step.shape[-1] == new_flat.shape[-1]:
+            step = weights.columns(step, i)
+        thresh = hyper[lam_path] * step
         p.copy_(torch.sign(p) * torch.clamp(p.abs() - thresh, min=0.0))
     slots = {slot: packings[slot].unpack(new_opt[slot][0], remember=True) for slot in entry["slots"]}
-    return weights.unpack(new_flat, remember=True), {"t": new_opt["t"].reshape(n), **slots}
+    counts = new_opt["t"].reshape(n) if iterations is None else entry["iterations"] + 1
+    return weights.unpack(new_flat, remember=True), {"t": counts, **slots}
