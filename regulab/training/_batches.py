@@ -143,9 +143,14 @@ class StackedBatches:
             perm = torch.stack([epoch_permutation(self.seeds[r], epoch, n) for r in rows]).to(self.device)
         else:
             perm = torch.arange(n, device=self.device).expand(len(rows), n)
-        x, y, w = _gather(self.x, perm), _gather(self.y, perm), _gather(self.w, perm)
         full = n // bs
         start = 0
+        if not stack or full < k:  # eager steps only: each gathers its own batch (cache-sized copies)
+            for i in range(0, n, bs):
+                cols = perm[:, i:i + bs]
+                yield _gather(self.x, cols), _gather(self.y, cols), _gather(self.w, cols), False
+            return
+        x, y, w = _gather(self.x, perm), _gather(self.y, perm), _gather(self.w, perm)
         if stack:
             for lo in range(0, (full - k + 1) * bs, k * bs):
                 hi = lo + k * bs

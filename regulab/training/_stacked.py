@@ -61,6 +61,9 @@ class StackedEngine:
         else:
             self.step = lambda state, batch, keys, constants, iterations: self.mapped_step(state, batch, keys)
         self._constants: dict = {}  # see _read_constants
+        self._live = None  # the stack as sync wrote it out (see _state)
+        self._live_rows: list = []
+        self._written_out: dict = {}
         self._iterations = None
         self.rows = list(range(len(models)))  # the variants in the stack, in order
         self.written = set(self.rows)  # the rows whose results go back to their models
@@ -101,6 +104,8 @@ class StackedEngine:
 
     # -- the stacked state, read from the models and written back
     def _state(self) -> TrainState:
+        if self._held is None and self._unchanged_since_sync():
+            self._held, self._live = self._live, None  # what sync wrote out is still the state
         if self._held is None:
             own = []
             for r in self.rows:
@@ -135,11 +140,44 @@ class StackedEngine:
             return
         # one copy of each stacked tensor, each variant taking its row of it as a view
         rows = [t.clone().unbind(0) for t in flatten_state(self._held)]
+        written = {}
         for j, r in enumerate(self.rows):
             if r in self.written:
                 merge(self.specs[r].structure, unflatten_state(self._templates[r], [t[j] for t in rows]),
                       self.models[r].optimizer)
+                written[r] = self._fingerprint(r)
+        # nothing trains the stack until the next _state: if the models still hold what was
+        # written then, it goes on from where it is instead of being stacked again
+        self._live, self._live_rows, self._written_out = self._held, list(self.rows), written
         self._held = None
+
+    def _fingerprint(self, r: int) -> tuple:
+        """What variant ``r``'s model and optimizer hold: the tensors by identity (values are
+        replaced, never changed in place, by ``set_weights``, ``assign``, callbacks and the
+        optimizer), the hyper-parameters by value."""
+        structure, opt = self.specs[r].structure, self.models[r].optimizer
+        mix = self.specs[r].batch_mix
+        values = [v.value for _, v in structure.trainable] + [v.value for _, v in structure.buffers]
+        slots = [opt.slots.get(v) for v in structure.trainable_vars]
+        slot_values = [None if d is None else list(d.values()) for d in slots]
+        return (values, slot_values, opt._iterations, opt._learning_rate, structure.hyper_values(),
+                None if mix is None else mix.alpha)
+
+    def _unchanged_since_sync(self) -> bool:
+        if self._live is None or self.rows != self._live_rows:
+            return False
+        for r in self.rows:
+            then = self._written_out.get(r)
+            if then is None:
+                return False
+            now = self._fingerprint(r)
+            same = (all(a is b for a, b in zip(now[0], then[0]))
+                    and all(a is not None and b is not None and len(a) == len(b) and all(x is y for x, y in zip(a, b))
+                            for a, b in zip(now[1], then[1]))
+                    and now[2] is then[2] and now[3] is then[3] and now[4] == then[4] and now[5] == then[5])
+            if not same:
+                return False
+        return True
 
     # -- what the loop calls
     def select(self, active) -> None:
@@ -218,7 +256,7 @@ class StackedEngine:
 
     def drop(self) -> None:
         """Forget the stack without writing it back (an interrupted call)."""
-        self._held = None
+        self._held = self._live = None
 
     def finish(self) -> None:
         self.sync()

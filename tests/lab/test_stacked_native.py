@@ -181,3 +181,49 @@ def test_per_variant_penalties_equal_each_variants_own():
         rows = reg.per_variant(w, **kw)
         expected = torch.stack([reg(w[i], **{k: v[i] for k, v in kw.items()}) for i in range(3)])
         torch.testing.assert_close(rows, expected)
+
+
+class _Meddler(regulab.callbacks.Callback):
+    """Changes its model between epochs, each way the stack must notice."""
+
+    def __init__(self, how):
+        super().__init__()
+        self.how = how
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch != 0:
+            return
+        if self.how == "weights":
+            self.model.set_weights([w * 0.5 for w in self.model.get_weights()])
+        elif self.how == "rate":
+            self.model.layers[1].rate = 0.6
+        elif self.how == "lr":
+            self.model.optimizer.learning_rate = 0.05
+        elif self.how == "factor":
+            self.model.layers[0].kernel_regularizer.l2 = 0.5
+
+
+@pytest.mark.parametrize("how", ["weights", "rate", "lr", "factor", None])
+def test_changes_callbacks_make_between_epochs_reach_the_stack(how):
+    # between epochs the stack goes on from where it is unless a model changed: each change
+    # here must give what the same callback gives a fit of its own
+    x, y = linear_data(120, 10)
+
+    def build(seed):
+        regulab.set_random_seed(seed)
+        model = Sequential([Dense(8, input_dim=10, activation="relu", kernel_regularizer=regularizers.l2(0.01)),
+                            Dropout(0.2), Dense(1, activation="sigmoid")])
+        model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+        return model
+
+    alone = [build(s) for s in range(3)]
+    expected = [m.fit(x, y, epochs=3, verbose=0, seed=s, callbacks=[_Meddler(how if s == 1 else None)]).history
+                for s, m in enumerate(alone)]
+    stacked = [build(s) for s in range(3)]
+    got = fit_variants(stacked, x, y, seeds=[0, 1, 2], epochs=3,
+                       callbacks=lambda i: [_Meddler(how if i == 1 else None)])
+    for ha, hb in zip(expected, got):
+        np.testing.assert_allclose(ha["loss"], hb.history["loss"], rtol=1e-5, atol=1e-6)
+    for a, b in zip(alone, stacked):
+        for wa, wb in zip(a.get_weights(), b.get_weights()):
+            np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
