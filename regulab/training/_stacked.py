@@ -64,6 +64,7 @@ class StackedEngine:
         self._live = None  # the stack as sync wrote it out (see _state)
         self._live_rows: list = []
         self._written_out: dict = {}
+        self._copies = None
         self._iterations = None
         self.rows = list(range(len(models)))  # the variants in the stack, in order
         self.written = set(self.rows)  # the rows whose results go back to their models
@@ -139,7 +140,8 @@ class StackedEngine:
         if self._held is None:
             return
         # one copy of each stacked tensor, each variant taking its row of it as a view
-        rows = [t.clone().unbind(0) for t in flatten_state(self._held)]
+        copies = [t.clone() for t in flatten_state(self._held)]
+        rows = [t.unbind(0) for t in copies]
         written = {}
         for j, r in enumerate(self.rows):
             if r in self.written:
@@ -149,6 +151,7 @@ class StackedEngine:
         # nothing trains the stack until the next _state: if the models still hold what was
         # written then, it goes on from where it is instead of being stacked again
         self._live, self._live_rows, self._written_out = self._held, list(self.rows), written
+        self._copies = unflatten_state(self._templates[0], copies)  # what the models hold, stacked
         self._held = None
 
     def _fingerprint(self, r: int) -> tuple:
@@ -242,7 +245,9 @@ class StackedEngine:
     def validate(self, validation) -> list[dict]:
         """Every active variant evaluated in one mapped pass per batch."""
         rows = self.active_rows
-        return evaluate_stacked([self.specs[r] for r in rows], *validation, prefix="val_")
+        # the models' weights stacked as sync wrote them, when they still are
+        held = self._copies if rows == self._live_rows and self._unchanged_since_sync() else None
+        return evaluate_stacked([self.specs[r] for r in rows], *validation, prefix="val_", stacked=held)
 
     @property
     def steps_done(self) -> int:
@@ -282,15 +287,19 @@ def _native_eval_step(spec, v: int):
     return step
 
 
-def evaluate_stacked(specs, x, y, w, prefix: str = "", batch_size: int = EVAL_BATCH) -> list[dict]:
+def evaluate_stacked(specs, x, y, w, prefix: str = "", batch_size: int = EVAL_BATCH, stacked=None) -> list[dict]:
     """Loss and metrics of several variants' current weights on the same tensors, as one logs
-    dict per variant (``_epoch_logs.evaluate_tensors`` for each, in one mapped pass)."""
+    dict per variant (``_epoch_logs.evaluate_tensors`` for each, in one pass). ``stacked``: a
+    state holding those weights stacked already (keyed as the lead's)."""
     lead = specs[0]
     structures = [s.structure for s in specs]
-    params = {p: torch.stack([s.trainable[i][1].value for s in structures])
-              for i, p in enumerate(lead.structure.trainable_paths)}
-    buffers = {p: torch.stack([s.buffers[i][1].value for s in structures])
-               for i, p in enumerate(lead.structure.buffer_paths)}
+    if stacked is not None:
+        params, buffers = stacked.params, stacked.buffers
+    else:
+        params = {p: torch.stack([s.trainable[i][1].value for s in structures])
+                  for i, p in enumerate(lead.structure.trainable_paths)}
+        buffers = {p: torch.stack([s.buffers[i][1].value for s in structures])
+                   for i, p in enumerate(lead.structure.buffer_paths)}
     device = (x[0] if isinstance(x, tuple) else x).device
     # each variant's own hyper-parameters by the lead's paths (the state is stacked by position)
     rows = [list(s.structure.hyper_values().values()) for s in specs]

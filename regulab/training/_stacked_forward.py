@@ -120,12 +120,23 @@ def variant_pass(spec: StepSpec, params, buffers: dict, x, y, w, keys, hyper: di
         term = s if head.weight == 1.0 else s * head.weight
         data_sum = term if data_sum is None else data_sum + term
     objective = data_sum / b
-    with torch.no_grad():
-        out = out.detach() if isinstance(out, torch.Tensor) else [o.detach() for o in out]
-        penalty = weight_penalties(spec, [p.detach() for p in params], buffers, hyper) if training else None
-        wsum = torch.full((v,), float(b), device=lead.device) if w is None else w.sum(1)
-        parts = [data_sum.detach(), torch.zeros_like(wsum) if penalty is None else penalty * b, wsum]
+    with torch.no_grad():  # nothing here joins the graph: no detaching needed
+        penalty = weight_penalties(spec, params, buffers, hyper) if training else None
+        wsum = _filled(v, float(b), lead.device) if w is None else w.sum(1)
+        parts = [data_sum, _filled(v, 0.0, lead.device) if penalty is None else penalty * b, wsum]
         if len(spec.heads) > 1:
-            parts.extend(s.detach() for s in sums)
+            parts.extend(sums)
         stats = torch.cat([torch.stack(parts, 1), *_metric_stats(spec, out, y, w, v)], 1)
     return objective, stats, ctx.updates
+
+
+_FILLED: dict = {}
+
+
+def _filled(v: int, value: float, device) -> torch.Tensor:
+    """A cached ``(v,)`` tensor of ``value`` (only ever read: ``torch.stack`` copies it)."""
+    key = (v, value, device)
+    t = _FILLED.get(key)
+    if t is None:
+        t = _FILLED[key] = torch.full((v,), value, device=device)
+    return t
