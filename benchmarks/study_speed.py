@@ -21,6 +21,10 @@ to ~2e-3 (the step mapped whole with ``vmap`` gives the same stacked values bit 
 tests check stacked against alone at 1e-5 on short fits). The last line is the ratio (sequential seconds /
 stacked eager seconds, median over repeats) for the last ``--variants`` value, as ``NN.Nx``.
 
+A third column is the same study written by hand in PyTorch as one stacked model (batched
+matmuls and ``torch.optim.Adam``, as ``anchors/stacked_study.py``), validation included: the
+reference for how close the framework's stacked step comes to what hand-written code reaches.
+
 On a GPU (``--device cuda``) the default is 16 and 256 variants; with ``--sequential N`` only N of
 the sequential fits are timed and their time is scaled to all V (the fits are alike, so the
 cost is linear in V), which the output says.
@@ -106,6 +110,42 @@ class Runs:
         sync(self.device)
         return (time.perf_counter() - t) * len(self.seeds) / self.timed, hs
 
+    def hand_stacked(self):
+        """(seconds, None, None): the same study written by hand in PyTorch as one stacked model
+        (``anchors/stacked_study.py``'s batched matmuls, ``torch.optim.Adam``, each variant's own
+        L2 strength and shuffle, validation loss and accuracy read every epoch): what a
+        framework's stacked step could at best approach."""
+        x, y, xv, yv = (torch.as_tensor(a, dtype=torch.float32, device=self.device) for a in self.data)
+        y, yv = y.reshape(-1, 1), yv.reshape(-1, 1)
+        models = self.models()
+        w1, b1, w2, b2 = (torch.stack([torch.as_tensor(m.get_weights()[i]) for m in models]).to(self.device)
+                          for i in range(4))
+        params = [w1.requires_grad_(), b1.unsqueeze(1).requires_grad_(), w2.requires_grad_(),
+                  b2.unsqueeze(1).requires_grad_()]
+        lam = torch.tensor(self.strengths, device=self.device).reshape(-1, 1, 1)
+        opt = torch.optim.Adam(params, lr=1e-3, eps=1e-7)
+        gens = [torch.Generator().manual_seed(s) for s in self.seeds]
+        n, v = len(x), len(models)
+        sync(self.device)
+        t = time.perf_counter()
+        for _ in range(self.epochs):
+            perm = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(self.device)
+            for i in range(0, n, BS):
+                idx = perm[:, i:i + BS]
+                out = torch.baddbmm(params[3], torch.relu(torch.baddbmm(params[1], x[idx], params[0])), params[2])
+                loss = torch.nn.functional.binary_cross_entropy_with_logits(out, y[idx], reduction="none")
+                loss = (loss.mean((1, 2)) + (lam * params[0].square()).sum((1, 2))).sum()
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+            with torch.no_grad():
+                out = torch.baddbmm(params[3], torch.relu(torch.baddbmm(params[1], xv.expand(v, -1, -1), params[0])),
+                                    params[2])
+                val = torch.nn.functional.binary_cross_entropy_with_logits(out, yv.expand(v, -1, -1), reduction="none")
+                torch.stack([val.mean((1, 2)), ((out > 0) == (yv > 0.5)).float().mean((1, 2))]).tolist()
+        sync(self.device)
+        return time.perf_counter() - t, None, None
+
     def stacked(self, jit: bool = False):
         """(seconds, histories, seconds of the first epoch); compiled, the first epoch compiles."""
         x, y, xv, yv = self.data
@@ -133,8 +173,10 @@ def check_agreement(seq_hs, stacked_hs, tol: float = 5e-3) -> str:
 def measure(v: int, args, data) -> float:
     runs = Runs(v, data, args.epochs, args.device, args.sequential, args.k)
     seq, eager, jit = "one after another", "stacked, eager", f"stacked, compiled K={args.k}"
-    names = [seq, eager] + ([jit] if args.compile else [])
-    fns = {seq: lambda: (*runs.sequential(), None), eager: runs.stacked, jit: lambda: runs.stacked(jit=True)}
+    hand = "hand-written stacked loop"
+    names = [seq, eager, hand] + ([jit] if args.compile else [])
+    fns = {seq: lambda: (*runs.sequential(), None), eager: runs.stacked, jit: lambda: runs.stacked(jit=True),
+           hand: runs.hand_stacked}
     times: dict[str, list[float]] = {n: [] for n in names}
     steady, first_epoch = [], []  # compiled: the run without its first (compiling) epoch, scaled
     histories = {}
@@ -143,7 +185,8 @@ def measure(v: int, args, data) -> float:
         for name in (names if r % 2 == 0 else names[::-1]):
             secs, hs, first = fns[name]()
             times[name].append(secs)
-            histories.setdefault(name, hs)
+            if hs is not None:
+                histories.setdefault(name, hs)
             if name == jit:
                 first_epoch.append(first)
                 steady.append((secs - first) * args.epochs / max(args.epochs - 1, 1))
