@@ -1,17 +1,20 @@
-"""The engine's stacked mode: V variants of one model trained by one step mapped over them.
+"""The engine's stacked mode: V variants of one model trained by one step over all of them.
 
 The variants' training states (weights, optimizer slots, learning rates, regularizer factors,
-dropout rates: everything ``split`` reads) are stacked on a new leading axis and the pure training
-step is mapped over it with ``torch.func.vmap``. One call then trains every variant on its own
+dropout rates: everything ``split`` reads) are stacked on a new leading axis. Eagerly, when every
+layer can run on stacked tensors (``Layer.stacks``), one unmapped pass trains all of them
+(``_stacked_forward``, ``_stacked_step``); otherwise the forward pass is mapped over them with
+``torch.func.vmap``. Compiled, the whole step is mapped. One call trains every variant on its own
 batch (its own shuffle), with its own random key, hyper-parameters and optimizer state, so each
 ends with the weights its own ``fit(seed=...)`` would give it (up to float rounding).
 
 ``StackedEngine`` answers the calls of the one epoch loop (``_loop.train_members``), which runs
 each variant's callbacks, History, early stopping and epochs as ``fit`` runs one model's. Between
-epochs the stack is written into the variants' models (so callbacks see and may change them) and
-read again, and a variant that has finished leaves the stack: eagerly it stops costing compute;
-compiled, it keeps its slot (recompiling for a smaller stack would cost more than it saves) and
-its results are dropped.
+epochs the stack is written into the variants' models (so callbacks see and may change them);
+unless a model then changed, the stack goes on from where it was rather than being read again. A
+variant that has finished leaves the stack: eagerly it stops costing compute; compiled, it keeps
+its slot (recompiling for a smaller stack would cost more than it saves) and its results are
+dropped.
 """
 from __future__ import annotations
 
