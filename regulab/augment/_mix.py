@@ -78,7 +78,36 @@ def _check(x, y, alpha, num_classes, where):
     return x, y, alpha
 
 
-def mixup(x, y, source=None, alpha: float = 0.2, num_classes: int | None = None):
+class MixDraws(NamedTuple):
+    """Everything random in mixing one batch: each sample's partner and mixing weight, and under
+    CutMix the box centre on each spatial axis (``(axes, n)``; None for mixup). Drawn for many
+    keys at once (``draw``), they lead with the keys' axes."""
+
+    partner: torch.Tensor
+    lam: torch.Tensor
+    centres: torch.Tensor | None = None
+
+
+def draw(kind: str, key, n: int, alpha, spatial=(), device=None) -> MixDraws:
+    """The draws ``mixup(x, y, source=key, alpha=alpha)`` (``kind="mixup"``) or ``cutmix`` (with
+    the sizes ``spatial`` of x's spatial axes) makes for a batch of ``n``, from the same stream.
+    ``key``: an int, a 0-d key, a ``torch.Generator`` or None (as ``source``), or a 1-D tensor
+    of keys, each row then what its key alone draws (``alpha`` broadcasts against
+    ``(len(key), n)``). A compiled training step takes these as an input: drawn in its graph, the
+    hashing behind the partner permutation and the Beta sampler's rounds kept Inductor compiling
+    for minutes."""
+    if device is None:
+        device = key.device if isinstance(key, torch.Tensor) else None
+    sampler = Sampler(key, device)
+    partner = sampler.permutation(n)
+    lam = _mixing_weights(sampler, n, alpha)
+    if kind != "cutmix":
+        return MixDraws(partner, lam)
+    centres = [sampler.integers((n,), 0, size) for size in spatial]
+    return MixDraws(partner, lam, torch.stack(centres, -2))
+
+
+def mixup(x, y, source=None, alpha: float = 0.2, num_classes: int | None = None, draws: MixDraws | None = None):
     """Mixup: convex combinations of random pairs of samples and of their labels.
 
     Args:
@@ -88,6 +117,7 @@ def mixup(x, y, source=None, alpha: float = 0.2, num_classes: int | None = None)
         alpha: Beta(alpha, alpha) concentration; 0.2 is the paper's ImageNet setting. A 0-d
             tensor (a training step's state) may be 0, which leaves the batch as it is.
         num_classes: return mixed one-hot targets for integer labels.
+        draws: what ``draw("mixup", ...)`` drew already for this batch (then ``source`` is unused).
 
     Returns:
         ``(x_mixed, y_mixed)``.
@@ -100,14 +130,17 @@ def mixup(x, y, source=None, alpha: float = 0.2, num_classes: int | None = None)
     True
     """
     x, y, alpha = _check(x, y, alpha, num_classes, "mixup")
-    sampler = Sampler(source, x.device)
-    partner = sampler.permutation(len(x))
-    lam = _mixing_weights(sampler, len(x), alpha)
+    if draws is None:
+        sampler = Sampler(source, x.device)
+        partner = sampler.permutation(len(x))
+        lam = _mixing_weights(sampler, len(x), alpha)
+    else:
+        partner, lam = draws.partner, draws.lam
     w = lam.to(x.dtype).reshape(-1, *([1] * (x.dim() - 1)))
     return w * x + (1 - w) * x[partner], _mix_labels(y, partner, lam, num_classes)
 
 
-def cutmix(x, y, source=None, alpha: float = 1.0, num_classes: int | None = None):
+def cutmix(x, y, source=None, alpha: float = 1.0, num_classes: int | None = None, draws: MixDraws | None = None):
     """CutMix: paste a random box of a partner image; labels mixed by the area kept.
 
     Images are channels-last (N, H, W, C); signals (N, L) or (N, L, C) get a random segment.
@@ -119,6 +152,7 @@ def cutmix(x, y, source=None, alpha: float = 1.0, num_classes: int | None = None
         alpha: Beta(alpha, alpha) concentration; 1.0 (uniform) is the paper's setting (a tensor
             may be 0, as for ``mixup``).
         num_classes: return mixed one-hot targets for integer labels.
+        draws: what ``draw("cutmix", ...)`` drew already for this batch (see ``mixup``).
 
     Returns:
         ``(x_mixed, y_mixed)``.
@@ -127,18 +161,18 @@ def cutmix(x, y, source=None, alpha: float = 1.0, num_classes: int | None = None
     if x.dim() not in (2, 3, 4):
         raise ValueError("Invalid value for argument `x` of cutmix: expected images (N, H, W, C) "
                          f"or signals (N, L) / (N, L, C). Received: x with shape {tuple(x.shape)}")
-    sampler = Sampler(source, x.device)
     n = len(x)
-    partner = sampler.permutation(n)
-    lam = _mixing_weights(sampler, n, alpha)
     spatial = (x.shape[1], x.shape[2]) if x.dim() == 4 else (x.shape[1],)
+    if draws is None:
+        draws = draw("cutmix", source, n, alpha, spatial, device=x.device)
+    partner, lam = draws.partner, draws.lam
     # a box's side is sqrt(1 - lam) of the image's side; a segment's length is 1 - lam
     cut = (1 - lam) ** (1.0 / len(spatial))
     inside = torch.ones((n,) + spatial, dtype=torch.bool, device=x.device)
     kept = torch.ones(n, device=x.device)
     for axis, size in enumerate(spatial):
         half = torch.floor(size * cut) // 2
-        center = sampler.integers((n,), 0, size).to(half.dtype)
+        center = draws.centres[axis].to(half.dtype)
         lo, hi = (center - half).clamp(0, size), (center + half).clamp(0, size)
         pos = torch.arange(size, device=x.device, dtype=half.dtype)
         view = [1] * len(spatial)

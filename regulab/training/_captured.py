@@ -36,8 +36,8 @@ def _rebuild(like, leaves):
 
 
 class StaticStep:
-    """``step(state, step, xs, ys, ws, seed)`` for a compiled in-place
-    ``fn(flat, xs, ys, ws, seed) -> stats`` (see ``make_inplace_multi_step``).
+    """``step(state, step, xs, ys, ws, seed, mix)`` for a compiled in-place
+    ``fn(flat, xs, ys, ws, seed, mix) -> stats`` (see ``make_inplace_multi_step``).
 
     Returns ``(state, step, stats)``, the state and step counter being the fixed tensors
     (updated), ``stats`` valid until the next call. ``capture=False`` runs ``fn`` directly on the
@@ -47,13 +47,13 @@ class StaticStep:
     def __init__(self, fn, layout: StateLayout, capture: bool):
         self.fn, self.layout, self.capture = fn, layout, capture
         self.state: list[torch.Tensor] | None = None
-        self.inputs: list | None = None  # xs, ys, ws, seed
+        self.inputs: list | None = None  # xs, ys, ws, seed, mix
         self._fixed = self._fixed_step = None  # the fixed tensors as (TrainState, step counter)
         self.graph = None
         self.stats = None
 
-    def __call__(self, state, step, xs, ys, ws, seed):
-        given = (xs, ys, ws, seed)
+    def __call__(self, state, step, xs, ys, ws, seed, mix=None):
+        given = (xs, ys, ws, seed, mix)
         if state is self._fixed and step is self._fixed_step and (ws is None) == (self.inputs[2] is None):
             # the state this step returned last time, untouched since: nothing to bring in
             self._copy_inputs(given)

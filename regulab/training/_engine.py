@@ -21,7 +21,7 @@ import torch
 from regulab import _random
 from regulab._atomic import atomic_write
 from regulab._cache import cache_dir
-from regulab.training._compiled import index_batch
+from regulab.training._compiled import index_batch, mix_draws
 from regulab.training._epoch_logs import epoch_logs, evaluate_tensors
 from regulab.training._state import TrainState, merge, split
 from regulab.training._step import StepSpec, make_train_step
@@ -183,10 +183,6 @@ class Engine:
             reason = None
             if batch_size is None:
                 reason = "compiling needs fixed-size batches from arrays"
-            elif spec.batch_mix is not None:
-                # the Beta sampler's rejection rounds on counter-based keys build a graph that
-                # Inductor took over ten minutes to compile on a 2-core CPU
-                reason = "mixup/cutmix draw Beta variates that are not compiled yet"
             elif not compiler_available(self.device):
                 _warn_no_compiler()
                 reason = "no C++ compiler"
@@ -265,7 +261,8 @@ class Engine:
         first = self.compile_seconds is None
         start = time.perf_counter() if first else 0.0
         # the step counter is advanced on the device: copying the count in per call would synchronise
-        state, self._step_t, stats = self.compiled(state, self._step_t, xs, ys, ws, self._seed_t)
+        mix = mix_draws(self.spec, state, self._seed_t, self._step_t, self.k, xs)
+        state, self._step_t, stats = self.compiled(state, self._step_t, xs, ys, ws, self._seed_t, mix)
         if first:
             self.compile_seconds = time.perf_counter() - start
             remember_compiled(self.signature, self.compile_seconds)

@@ -18,14 +18,14 @@ dropped.
 """
 from __future__ import annotations
 
-import warnings
 
 import torch
 
 from regulab import _random
 from regulab.training._batches import take
 from regulab.training._captured import StaticStep
-from regulab.training._compiled import StateLayout, compile_step, make_functional_step, make_inplace_multi_step
+from regulab.training._compiled import (StateLayout, compile_step, make_functional_step, make_inplace_multi_step,
+                                        mix_draws)
 from regulab.training._engine import _python_scalars
 from regulab.training._epoch_logs import EVAL_BATCH, epoch_logs
 from regulab.training._stacked_forward import evaluates_natively, variant_pass, weight_penalties
@@ -82,12 +82,7 @@ class StackedEngine:
         self.compiled = None
         self.mode = "eager"
         self.decision = f"stacked eager ({len(models)} variants)"
-        if jit_compile and self.spec.batch_mix is not None:
-            reason = "mixup/cutmix draw Beta variates that are not compiled yet"
-            self.decision = f"stacked eager ({len(models)} variants; {reason})"
-            warnings.warn(f"jit_compile=True: fit_variants trains eagerly because {reason}.", RuntimeWarning,
-                          stacklevel=4)
-        elif jit_compile:
+        if jit_compile:
             self._compile(weighted)
 
     def _compile(self, weighted: bool) -> None:
@@ -99,7 +94,11 @@ class StackedEngine:
         compiled = lead._compiled_steps.get(key)
         if compiled is None:
             layout = StateLayout(self._state())
-            compiled = StaticStep(compile_step(make_inplace_multi_step(self.spec, self.k, layout, step_fn=self.mapped_step)),
+            step_fn = self.mapped_step
+            if self.spec.batch_mix is not None:  # each batch with its mixing weights, drawn outside
+                step_fn = torch.func.vmap(make_functional_step(self.spec),
+                                          in_dims=(0, (0, 0, 0 if weighted else None, 0), 0), out_dims=(0, 0))
+            compiled = StaticStep(compile_step(make_inplace_multi_step(self.spec, self.k, layout, step_fn=step_fn)),
                                   layout, capture=self.device.type == "cuda")
             lead._compiled_steps[key] = compiled
         self.compiled = compiled
@@ -220,7 +219,8 @@ class StackedEngine:
     def run_group(self, xs, ys, ws, stacked: bool) -> torch.Tensor:
         state = self._state()
         if stacked:
-            state, self.step_t, stats = self.compiled(state, self.step_t, xs, ys, ws, self.seeds)
+            mix = mix_draws(self.spec, state, self.seeds, self.step_t, self.k, xs, stacked=True)
+            state, self.step_t, stats = self.compiled(state, self.step_t, xs, ys, ws, self.seeds, mix)
             self._held = state
             self._t += (xs[0] if isinstance(xs, tuple) else xs).shape[0]
             return stats  # valid until the next call: the loop adds it to its sum at once

@@ -24,12 +24,11 @@ from regulab.layers import CallContext
 from regulab.losses import Loss
 from regulab.metrics import Metric
 from regulab.optimizers import Optimizer
-from regulab.training._batch_mix import MIX_ALPHA
+from regulab.training._batch_mix import MIX_ALPHA, MIX_STREAM
 from regulab.training._batch_stats import Constants, _batch_size, _batch_stats, _outputs_and_targets  # noqa: F401
 from regulab.training._state import LEARNING_RATE, OPTIMIZER, Structure, TrainState
 
 Tensors = list[torch.Tensor]
-_MIX_STREAM = (1 << 24) - 1  # the random stream of batch mixing, apart from every layer's
 
 
 @dataclass
@@ -211,17 +210,19 @@ def _data_sums(spec: StepSpec, out, y, w, hyper=None):
     return total, sums
 
 
-def _objective(spec: StepSpec, autograd_penalized, params: Sequence, buffers: dict, x, y, w, key, hyper=None):
+def _objective(spec: StepSpec, autograd_penalized, params: Sequence, buffers: dict, x, y, w, key, hyper=None,
+               mix_draws=None):
     """The minimized objective and what the update needs besides its gradient.
 
     Returns ``(objective, (out, data_sum, head_sums, updates, activity, y))``: outputs, the
     weighted Σ w·loss, per-output sums, new values of non-trainable variables by path, the
     activity penalty (or None) and the labels metrics should see (the dominant label of each
-    mixed pair under mixup/cutmix).
+    mixed pair under mixup/cutmix). ``mix_draws``: the batch's mixing draws, made already (a
+    compiled step's input), else made here.
     """
     if spec.batch_mix is not None:
         alpha = hyper[MIX_ALPHA] if hyper is not None and MIX_ALPHA in hyper else None
-        x, y = spec.batch_mix(x, y, _random.fold_in(key, _MIX_STREAM), alpha)
+        x, y = spec.batch_mix(x, y, _random.fold_in(key, MIX_STREAM), alpha, mix_draws)
     ctx = spec.context(dict(zip(spec.structure.trainable_paths, params)), buffers, True, key, hyper=hyper)
     out = spec.forward(x, ctx, spec.logits)
     data_sum, head_sums = _data_sums(spec, out, y, w, hyper)

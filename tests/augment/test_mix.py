@@ -106,3 +106,24 @@ def test_bad_arguments():
         cutmix(torch.zeros(4, 3), torch.zeros(4), alpha=0)
     assert str(e.value) == ("Invalid value for argument `alpha` of cutmix: expected a float in "
                             "(0, inf). Received: alpha=0")
+
+
+@pytest.mark.parametrize("kind, shape", [("mixup", (6, 5)), ("cutmix", (6, 4, 3, 2)), ("cutmix", (6, 7))])
+def test_draws_made_ahead_for_many_keys_give_each_keys_own_mix(kind, shape):
+    # a compiled step makes the draws of its steps at once, outside its graph: row i must be
+    # what key i alone draws, and mixing with them what mixing with the key gives
+    from regulab.augment._mix import draw
+
+    fn = mixup if kind == "mixup" else cutmix
+    x = torch.randn(shape)
+    y = torch.eye(3)[torch.arange(6) % 3]
+    keys = torch.tensor([11, 12, 2**32 - 1])
+    alpha = torch.tensor([[0.3], [2.0], [0.0]])  # both sampler branches, and no mixing
+    spatial = shape[1:3] if len(shape) == 4 else shape[1:2]
+    ahead = draw(kind, keys, 6, alpha, spatial)
+    for i, key in enumerate(keys):
+        alone = fn(x, y, source=key, alpha=alpha[i, 0])
+        made = type(ahead)(*(None if t is None else t[i] for t in ahead))
+        with_draws = fn(x, y, source=None, alpha=alpha[i, 0], draws=made)
+        assert torch.equal(alone[0], with_draws[0]) and torch.equal(alone[1], with_draws[1])
+    assert torch.equal(ahead.lam[2], torch.ones(6))  # alpha 0: the batch as it is

@@ -350,10 +350,6 @@ def test_mixing_arguments_of_fit_variants_are_checked():
     with pytest.raises(ValueError, match=re.escape("Invalid value for argument `cutmix` of fit_variants: expected "
                                                    "a float in [0, inf). Received: cutmix=-1")):
         fit_variants(models, x, y, seeds=[0, 1], cutmix=[0.5, -1])
-    with pytest.warns(RuntimeWarning, match=re.escape("jit_compile=True: fit_variants trains eagerly because "
-                                                      "mixup/cutmix draw Beta variates that are not compiled yet.")):
-        hs = fit_variants(models, x, y, seeds=[0, 1], mixup=0.2, jit_compile=True)
-    assert hs[0].params["engine"].startswith("stacked eager (2 variants; mixup")
 
 
 def test_stacked_backups_are_per_epoch(tmp_path):
@@ -366,3 +362,26 @@ def test_stacked_backups_are_per_epoch(tmp_path):
             "Pass save_freq='epoch'.")):
         fit_variants(models, x, y, seeds=[0, 1], callbacks=lambda i: [BackupAndRestore(tmp_path / str(i),
                                                                                        save_freq=3 if i else "epoch")])
+
+
+def test_compiled_stacked_mixing_equals_eager():
+    # the compiled stacked step takes each batch's mixing draws as an input, made eagerly for the
+    # call's steps at once: each variant mixes as its eager step does, with its own alpha
+    x, y = linear_data(96, 6)
+
+    def build(seed):
+        regulab.set_random_seed(seed)
+        model = Sequential([Dense(4, input_dim=6, activation="relu"), Dense(1, activation="sigmoid")])
+        model.compile("adam", "binary_crossentropy")
+        return model
+
+    eager, compiled = [build(i) for i in range(2)], [build(i) for i in range(2)]
+    h_e = fit_variants(eager, x, y, seeds=[4, 5], epochs=2, batch_size=16, mixup=[0.0, 0.4])
+    h_c = fit_variants(compiled, x, y, seeds=[4, 5], epochs=2, batch_size=16, mixup=[0.0, 0.4],
+                       jit_compile=True, steps_per_execution=2)
+    assert h_c[0].params["engine"].startswith("stacked compiled")
+    for a, b in zip(h_e, h_c):
+        np.testing.assert_allclose(a.history["loss"], b.history["loss"], rtol=1e-4)
+    for a, b in zip(eager, compiled):
+        for wa, wb in zip(a.get_weights(), b.get_weights()):
+            np.testing.assert_allclose(wa, wb, rtol=1e-4, atol=1e-5)
