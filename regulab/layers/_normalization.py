@@ -78,13 +78,23 @@ class BatchNormalization(Layer):
         self.moving_variance = self.add_weight("moving_variance", (n,), self.moving_variance_initializer,
                                                trainable=False)
 
-    def _broadcast(self, v, x):
+    stacks_variants = True  # each variant's batch statistics over its own batch
+
+    def _broadcast(self, v, x, stacked: bool = False):
+        """``v`` per feature (``(V, features)`` stacked) shaped to broadcast against ``x``."""
         shape = [1] * x.dim()
-        shape[self._axis] = -1
+        if stacked:  # x is (V, B, ...): the feature axis is one further on
+            shape[0] = v.shape[0]
+            shape[self._axis + 1] = -1
+        else:
+            shape[self._axis] = -1
         return v.reshape(shape)
 
-    def _moments(self, x, mask):
-        """The batch's (biased) variance and mean per feature, over the unmasked entries."""
+    def _moments(self, x, mask, stacked: bool = False):
+        """The batch's (biased) variance and mean per feature, over the unmasked entries (per
+        variant when ``stacked``: no mask then, as stacked models carry none)."""
+        if stacked:
+            return torch.var_mean(x, dim=[d for d in range(1, x.dim()) if d != self._axis + 1], correction=0)
         dims = [d for d in range(x.dim()) if d != self._axis]
         if mask is None:
             return torch.var_mean(x, dim=dims, correction=0)
@@ -99,8 +109,9 @@ class BatchNormalization(Layer):
     def call(self, x, ctx, mask=None):
         # a frozen layer normalizes with its moving statistics and leaves them alone, as in Keras
         # (fine-tuning a frozen backbone must not drift its statistics)
+        stacked = ctx.variants is not None
         if ctx.training and self.trainable:
-            var, mean = self._moments(x, mask)
+            var, mean = self._moments(x, mask, stacked)
             m = self.momentum
             ctx.assign(self.moving_mean, ctx[self.moving_mean] * m + mean.detach() * (1 - m))
             ctx.assign(self.moving_variance, ctx[self.moving_variance] * m + var.detach() * (1 - m))
@@ -112,7 +123,7 @@ class BatchNormalization(Layer):
         shift = -mean * inv
         if self.center:
             shift = shift + ctx[self.beta]
-        return x * self._broadcast(inv, x) + self._broadcast(shift, x)
+        return x * self._broadcast(inv, x, stacked) + self._broadcast(shift, x, stacked)
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum,

@@ -23,7 +23,7 @@ def test_which_layers_and_models_stack():
     assert not Dropout(0.2, noise_shape=(None, 1)).stacks()
     assert not layers.SpatialDropout1D(0.2).stacks()  # a subclass must say so itself
     assert not layers.Concatenate(axis=1).stacks() and layers.Concatenate(axis=-1).stacks()
-    assert not layers.BatchNormalization().stacks() and not layers.Conv1D(2, 3).stacks()
+    assert layers.BatchNormalization().stacks() and not layers.Conv1D(2, 3).stacks()
 
     class MyDense(Dense):
         pass
@@ -32,7 +32,7 @@ def test_which_layers_and_models_stack():
     seq = Sequential([Dense(4, input_dim=3), Dropout(0.1), Dense(1)])
     assert seq.stacks()
     assert not Sequential([layers.Embedding(10, 4, mask_zero=True), layers.GlobalAveragePooling1D()]).stacks()
-    assert not Sequential([Dense(4, input_dim=3), layers.BatchNormalization()]).stacks()
+    assert not Sequential([layers.Reshape((3, 1), input_shape=(3,)), layers.Conv1D(2, 2)]).stacks()
     assert Sequential([Sequential([Dense(4, input_dim=3)]), Dense(1)]).stacks()  # nested
 
 
@@ -60,8 +60,9 @@ def _functional_model(seed, rate, smoothing):
     b = layers.GaussianNoise(0.1 * seed)(inp)
     b = Dense(16, activation="tanh", bias_regularizer=regularizers.l2(1e-3))(b)
     b = layers.GaussianDropout(0.2)(b)
-    c = layers.Add()([a, b])
+    c = layers.BatchNormalization()(layers.Add()([a, b]))
     c = layers.Reshape((4, 4))(c)
+    c = layers.BatchNormalization(momentum=0.5)(c)  # statistics over the batch and the first axis
     c = layers.AlphaDropout(0.1)(c)
     c = layers.Flatten()(c)
     c = layers.Concatenate()([c, Dropout(0.0)(a)])  # a rate 0 in every variant: skipped
