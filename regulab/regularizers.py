@@ -248,6 +248,14 @@ def get(identifier) -> Regularizer | None:
     return None if identifier is None else _REGISTRY.get(identifier)
 
 
+def get_argument(value, name: str, where: str) -> Regularizer | None:
+    """``get(value)`` for the argument ``name`` of ``where`` (a layer), naming both in the error."""
+    try:
+        return get(value)
+    except (TypeError, ValueError) as e:
+        raise type(e)(f"Argument `{name}` of {where}: {e}") from None
+
+
 def serialize(reg: Regularizer | None) -> dict | None:
     return None if reg is None else _REGISTRY.serialize(reg)
 

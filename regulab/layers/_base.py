@@ -20,7 +20,6 @@ import numpy as np
 import torch
 
 from regulab import initializers
-from regulab import regularizers as _regularizers
 from regulab._validation import check_int
 from regulab.layers import _structure, _symbolic
 from regulab.layers._context import CallContext, active_context, fresh_key, in_gradient_scope
@@ -67,9 +66,7 @@ class Layer:
     hyper_parameters: tuple[str, ...] = ()
     #: added to a model by ``lab.study`` (its random stream then leaves the model's own layers' alone)
     _added_layer = False
-    #: ``call`` also runs in a ``VariantContext`` (V stacked variants at once, every tensor with a
-    #: leading variant axis). Read from the class itself, never inherited: a subclass may change
-    #: what ``call`` does. See ``stacks``.
+    #: ``call`` also runs on stacked variants (see ``stacks``)
     stacks_variants = False
 
     def __init__(self, name: str | None = None, trainable: bool = True, input_shape=None,
@@ -307,9 +304,11 @@ class Layer:
         return x
 
     def stacks(self) -> bool:
-        """Whether this layer, as configured, runs in a ``VariantContext``: the stacked step then
-        runs V variants of a model as one batch of batched operations; a model with any layer
-        that does not is mapped over its variants with ``vmap`` instead."""
+        """Whether this layer, as configured, runs in a ``VariantContext`` (V stacked variants at
+        once, every tensor with a leading variant axis): the stacked step then runs V variants
+        of a model as one batch of batched operations; a model with any layer that does not is
+        mapped over them with ``vmap``. Read from the class's own ``stacks_variants``, never
+        inherited: a subclass may change what ``call`` does."""
         return type(self).__dict__.get("stacks_variants", False)
 
     def forward(self, x, ctx: CallContext):
@@ -400,10 +399,3 @@ def _layers_in(value) -> list[Layer]:
         return [v for v in value.values() if isinstance(v, Layer)]
     return []
 
-
-def regularizer_arg(value, name: str, where: str):
-    """Resolve a regularizer argument, naming it in the error."""
-    try:
-        return _regularizers.get(value)
-    except (TypeError, ValueError) as e:
-        raise type(e)(f"Argument `{name}` of {where}: {e}") from None

@@ -15,8 +15,9 @@ import torch.nn.functional as F
 from regulab import activations, initializers
 from regulab import regularizers as _regularizers
 from regulab._validation import check_choice, check_int, invalid
-from regulab.layers._base import Layer, regularizer_arg
+from regulab.layers._base import Layer
 from regulab.layers._core import activated_output
+from regulab.regularizers import get_argument as _regularizer_argument
 
 _AXES = {1: "(batch, steps, channels)", 2: "(batch, height, width, channels)"}
 
@@ -82,8 +83,8 @@ class BaseConv(Layer):
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
         self.bias_initializer = initializer_arg(bias_initializer, "zeros")
-        self.bias_regularizer = regularizer_arg(bias_regularizer, "bias_regularizer", where)
-        self.activity_regularizer = regularizer_arg(activity_regularizer, "activity_regularizer", where)
+        self.bias_regularizer = _regularizer_argument(bias_regularizer, "bias_regularizer", where)
+        self.activity_regularizer = _regularizer_argument(activity_regularizer, "activity_regularizer", where)
         self.bias = None
         self._in_channels = None
         # 1-D layers run as 2-D convolutions over a height of 1: torch's channels-last 2-D kernels
@@ -207,7 +208,7 @@ class _Conv(BaseConv):
         if self.filters % self.groups:
             raise invalid("groups", f"a divisor of `filters` (filters={self.filters})", groups, where)
         self.kernel_initializer = initializer_arg(kernel_initializer, "glorot_uniform")
-        self.kernel_regularizer = regularizer_arg(kernel_regularizer, "kernel_regularizer", where)
+        self.kernel_regularizer = _regularizer_argument(kernel_regularizer, "kernel_regularizer", where)
         self.kernel = None
 
     def build(self, input_shape):

@@ -13,8 +13,8 @@ import torch.nn.functional as F
 from regulab import initializers
 from regulab import regularizers as _regularizers
 from regulab._validation import check_int
-from regulab.layers._base import regularizer_arg
 from regulab.layers._conv import BaseConv, initializer_arg
+from regulab.regularizers import get_argument as _regularizer_argument
 
 
 class _DepthwiseConv(BaseConv):
@@ -29,7 +29,7 @@ class _DepthwiseConv(BaseConv):
         where = type(self).__name__
         self.depth_multiplier = check_int("depth_multiplier", depth_multiplier, low=1, where=where)
         self.depthwise_initializer = initializer_arg(depthwise_initializer, "glorot_uniform")
-        self.depthwise_regularizer = regularizer_arg(depthwise_regularizer, "depthwise_regularizer", where)
+        self.depthwise_regularizer = _regularizer_argument(depthwise_regularizer, "depthwise_regularizer", where)
         self.kernel = None
 
     @property
@@ -122,8 +122,8 @@ class _SeparableConv(BaseConv):
         self.depth_multiplier = check_int("depth_multiplier", depth_multiplier, low=1, where=where)
         self.depthwise_initializer = initializer_arg(depthwise_initializer, "glorot_uniform")
         self.pointwise_initializer = initializer_arg(pointwise_initializer, "glorot_uniform")
-        self.depthwise_regularizer = regularizer_arg(depthwise_regularizer, "depthwise_regularizer", where)
-        self.pointwise_regularizer = regularizer_arg(pointwise_regularizer, "pointwise_regularizer", where)
+        self.depthwise_regularizer = _regularizer_argument(depthwise_regularizer, "depthwise_regularizer", where)
+        self.pointwise_regularizer = _regularizer_argument(pointwise_regularizer, "pointwise_regularizer", where)
         self.depthwise_kernel = self.pointwise_kernel = None
 
     def build(self, input_shape):

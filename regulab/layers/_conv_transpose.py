@@ -14,8 +14,8 @@ import torch.nn.functional as F
 from regulab import initializers
 from regulab import regularizers as _regularizers
 from regulab._validation import check_int, invalid
-from regulab.layers._base import regularizer_arg
 from regulab.layers._conv import BaseConv, initializer_arg
+from regulab.regularizers import get_argument as _regularizer_argument
 
 
 def transpose_output_length(n, kernel: int, stride: int, dilation: int, padding: str, output_padding):
@@ -57,7 +57,7 @@ class _ConvTranspose(BaseConv):
         self.filters = check_int("filters", filters, low=1, where=where)
         self.output_padding = None if output_padding is None else self._output_padding(output_padding, where)
         self.kernel_initializer = initializer_arg(kernel_initializer, "glorot_uniform")
-        self.kernel_regularizer = regularizer_arg(kernel_regularizer, "kernel_regularizer", where)
+        self.kernel_regularizer = _regularizer_argument(kernel_regularizer, "kernel_regularizer", where)
         self.kernel = None
         # torch crops `padding` from both sides and adds `output_padding` on the right; whatever
         # TensorFlow crops beyond that on the right is sliced off after the call

@@ -8,9 +8,10 @@ import torch
 from regulab import activations, initializers
 from regulab import regularizers as _regularizers
 from regulab._validation import check_int
-from regulab.layers._base import CallContext, Layer, regularizer_arg
+from regulab.layers._base import CallContext, Layer
 from regulab.layers._structure import normalize_shape
 from regulab.layers._symbolic import Node, SymbolicTensor, dtype_name, resolve_dtype
+from regulab.regularizers import get_argument as _regularizer_argument
 
 
 class InputLayer(Layer):
@@ -124,9 +125,9 @@ class Dense(Layer):
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizer_arg(kernel_regularizer, "kernel_regularizer", "Dense")
-        self.bias_regularizer = regularizer_arg(bias_regularizer, "bias_regularizer", "Dense")
-        self.activity_regularizer = regularizer_arg(activity_regularizer, "activity_regularizer", "Dense")
+        self.kernel_regularizer = _regularizer_argument(kernel_regularizer, "kernel_regularizer", "Dense")
+        self.bias_regularizer = _regularizer_argument(bias_regularizer, "bias_regularizer", "Dense")
+        self.activity_regularizer = _regularizer_argument(activity_regularizer, "activity_regularizer", "Dense")
         self.kernel = self.bias = None
 
     def build(self, input_shape):

@@ -7,7 +7,8 @@ from torch._C._functorch import is_functorch_wrapped_tensor
 from regulab import initializers
 from regulab import regularizers as _regularizers
 from regulab._validation import check_float, check_int, invalid
-from regulab.layers._base import Layer, regularizer_arg
+from regulab.layers._base import Layer
+from regulab.regularizers import get_argument as _regularizer_argument
 
 
 def _checkable(x: torch.Tensor) -> bool:
@@ -78,8 +79,8 @@ class Embedding(Layer):
                              f"no weight constraints. Received: embeddings_constraint={embeddings_constraint!r}. "
                              f"Remove it (an `embeddings_regularizer` penalizes large weights instead).")
         self.embeddings_initializer = initializers.get(embeddings_initializer)
-        self.embeddings_regularizer = regularizer_arg(embeddings_regularizer, "embeddings_regularizer", "Embedding")
-        self.activity_regularizer = regularizer_arg(activity_regularizer, "activity_regularizer", "Embedding")
+        self.embeddings_regularizer = _regularizer_argument(embeddings_regularizer, "embeddings_regularizer", "Embedding")
+        self.activity_regularizer = _regularizer_argument(activity_regularizer, "activity_regularizer", "Embedding")
         self.embeddings_constraint = None
         self.supports_masking = self.creates_mask = self.mask_zero
         self.embeddings = None

@@ -6,7 +6,8 @@ import torch
 from regulab import initializers
 from regulab import regularizers as _regularizers
 from regulab._validation import check_float, check_int
-from regulab.layers._base import Layer, regularizer_arg
+from regulab.layers._base import Layer
+from regulab.regularizers import get_argument as _regularizer_argument
 
 
 class BatchNormalization(Layer):
@@ -59,8 +60,8 @@ class BatchNormalization(Layer):
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
-        self.beta_regularizer = regularizer_arg(beta_regularizer, "beta_regularizer", "BatchNormalization")
-        self.gamma_regularizer = regularizer_arg(gamma_regularizer, "gamma_regularizer", "BatchNormalization")
+        self.beta_regularizer = _regularizer_argument(beta_regularizer, "beta_regularizer", "BatchNormalization")
+        self.gamma_regularizer = _regularizer_argument(gamma_regularizer, "gamma_regularizer", "BatchNormalization")
         self.gamma = self.beta = None
 
     def build(self, input_shape):

@@ -26,10 +26,10 @@ from regulab import _random, activations, initializers
 from regulab import regularizers as _regularizers
 from regulab._validation import check_float, check_int, invalid
 from regulab.layers import _fused_rnn
-from regulab.layers._base import regularizer_arg
 from regulab.layers._structure import shapes_match
 from regulab.layers._context import STREAM_SPACE
 from regulab.layers._dropout import _RandomLayer
+from regulab.regularizers import get_argument as _regularizer_argument
 
 _REGULARIZERS = ("kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "activity_regularizer")
 
@@ -58,7 +58,7 @@ class RecurrentLayer(_RandomLayer):
         self.bias_initializer = initializers.get(bias_initializer)
         for name, value in zip(_REGULARIZERS, (kernel_regularizer, recurrent_regularizer, bias_regularizer,
                                                activity_regularizer)):
-            setattr(self, name, regularizer_arg(value, name, where))
+            setattr(self, name, _regularizer_argument(value, name, where))
         self.dropout = check_float("dropout", dropout, low=0.0, high=1.0, high_open=True, where=where)
         self.recurrent_dropout = check_float("recurrent_dropout", recurrent_dropout, low=0.0, high=1.0,
                                              high_open=True, where=where)
